@@ -1,0 +1,40 @@
+/**
+ * One table of error codes. Each entry says what went wrong in general and what the operator should do;
+ * the detail at the throw site says what exactly. docs/errors.md is kept in step by test/errors.test.ts.
+ */
+export const ERROR_CODES = {
+  E_CONFIG_SYNTAX: 'the config file is not valid YAML: fix the syntax at the position shown',
+  E_CONFIG_INVALID: 'the config does not match the schema: fix each key named at its file:line:col (docs/config.md lists every key)',
+  E_CONFIG_READ: 'the config file could not be read: check the path and its permissions',
+  E_CONFIG_DUPLICATE: 'two entries claim the same name or address: give each service a unique name and listen address, each server a unique address in its service',
+  E_NOT_SUPPORTED: 'this feature is not supported by this version of yoke: remove the key or use a supported value',
+  E_SECRET: 'a secret (env:NAME or file:PATH) could not be resolved: set the variable or create the file',
+  E_ADDRESS: 'not a valid address: write IPv4 as 1.2.3.4:80 and IPv6 as [::1]:80',
+  E_DURATION: 'not a valid duration: write a number with a unit, such as 300ms, 2s, 5m or 1h',
+  E_UNKNOWN_SCHEDULER: 'no scheduler by that name: use one of rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr, mh, fo, ovf, p2c',
+  E_NO_SUCH_SERVICE: 'no virtual service by that name or address: list them with `yoke ctl -L -n`',
+  E_NO_SUCH_SERVER: 'no real server by that address in the service: list them with `yoke ctl -L -n`',
+  E_SERVICE_EXISTS: 'a virtual service with that name or listen address already exists: edit it instead, or remove it first',
+  E_SERVER_EXISTS: 'the service already has that real server: edit it instead (`yoke ctl -e`)',
+  E_BAD_WEIGHT: 'a weight is a whole number from 0 to 65535 (0 quiesces the server)',
+  E_BAD_THRESHOLD: 'thresholds are whole numbers; min_conns must be below max_conns (ipvsadm -y below -x)',
+  E_LISTEN: 'yoke could not listen on the address: another process holds it, or the address is not on this host',
+  E_ADMIN_AUTH: 'the admin API needs the bearer token from the admin.token setting: pass it with --token or YOKE_ADMIN_TOKEN',
+  E_ADMIN_REQUEST: 'the admin API request was malformed: see docs/admin-api.md for the body each call takes',
+  E_ADMIN_UNREACHABLE: 'yoke ctl could not reach the admin API: is yoke running, and is --admin (or YOKE_ADMIN) its admin.listen address?',
+  E_USAGE: 'the command line was not understood: run `yoke help`',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An error from config, reload, admin or CLI code: a stable code plus a detail; the message adds the remedy. */
+export class YokeError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string;
+  constructor(code: ErrorCode, detail: string, options?: ErrorOptions) {
+    super(`${detail} (${ERROR_CODES[code]})`, options);
+    this.name = 'YokeError';
+    this.code = code;
+    this.detail = detail;
+  }
+}
