@@ -55,21 +55,19 @@ function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
 
-/** Samples every registered Counters on one coarse timer (one timer for all, never one per object). */
+/** Samples every counter its source yields, on one coarse timer (one timer for all, never one per object). */
 export class Estimator {
-  readonly #counters = new Set<Counters>();
+  readonly #source: () => Iterable<Counters>;
   #timer: NodeJS.Timeout | undefined;
   #lastAt = 0;
   readonly #intervalMs: number;
   readonly #now: () => number;
 
-  constructor(intervalMs = 2000, now: () => number = Date.now) {
+  constructor(source: () => Iterable<Counters>, intervalMs = 2000, now: () => number = Date.now) {
+    this.#source = source;
     this.#intervalMs = intervalMs;
     this.#now = now;
   }
-
-  add(c: Counters): void { this.#counters.add(c); }
-  delete(c: Counters): void { this.#counters.delete(c); }
 
   start(): void {
     if (this.#timer) return;
@@ -88,6 +86,6 @@ export class Estimator {
     const now = this.#now();
     const seconds = Math.max((now - this.#lastAt) / 1000, 0.001);
     this.#lastAt = now;
-    for (const c of this.#counters) c.sample(seconds);
+    for (const c of this.#source()) c.sample(seconds);
   }
 }

@@ -1,0 +1,31 @@
+import type { Template } from './persistence.ts';
+import type { RealServer } from './server.ts';
+import type { Expiring } from './timer-wheel.ts';
+
+/** Connection-table states as IPVS names them for a proxy: connecting and fin-wait count as inactive. */
+export type ConnState = 'connecting' | 'established' | 'fin-wait' | 'udp';
+
+/** Why a connection ended; counted per reason and shown in events, never thrown. */
+export type CloseReason =
+  | 'done' | 'timeout' | 'client-error' | 'server-error' | 'no-server' | 'connect-failed'
+  | 'server-removed' | 'reset' | 'shutdown' | 'service-removed' | 'limit';
+
+/** One entry of a service's connection table: a proxied TCP connection or a UDP session. */
+export interface ServiceConnection extends Expiring {
+  readonly clientIp: string;
+  readonly clientPort: number;
+  /** The hashing/locality key (L7 sets it; L4 leaves it undefined so schedulers use the client IP). */
+  key: string | undefined;
+  server: RealServer | undefined;
+  template: Template | undefined;
+  /** Servers already tried for this connection (connect retries); undefined until the first failure. */
+  tried: RealServer[] | undefined;
+  state: ConnState;
+  /** Ends the connection at once (TCP: reset both sides; UDP: forget the session). */
+  close(reason: CloseReason): void;
+}
+
+/** True when the state counts as IPVS ActiveConn. */
+export function isActive(state: ConnState): boolean {
+  return state === 'established';
+}

@@ -1,0 +1,295 @@
+import { channel } from 'node:diagnostics_channel';
+import net from 'node:net';
+import type { CloseReason, ServiceConnection } from '../connection.ts';
+import { YokeError } from '../errors.ts';
+import type { Template } from '../persistence.ts';
+import type { RealServer } from '../server.ts';
+import type { VirtualService } from '../service.ts';
+import type { Opener, Plane, PlaneContext } from './plane.ts';
+
+/** Published when a proxied connection ends (only built when someone subscribes). */
+export const connClosed = channel('yoke:tcp:close');
+
+const kConn = Symbol('yoke.conn');
+type Tagged = net.Socket & { [kConn]: TcpConnection };
+
+/**
+ * The user-space TCP full proxy for one virtual service: accept, choose, connect, pipe both ways with
+ * backpressure, honour half-close, retry a failed connect on another server while the client waits paused.
+ * Socket events go to shared module-level handlers (the connection hangs off the socket), so a new connection
+ * allocates two sockets and one TcpConnection, not a dozen closures.
+ */
+export class TcpPlane implements Plane {
+  readonly service: VirtualService;
+  readonly ctx: PlaneContext;
+  readonly opener: Opener | undefined;
+  readonly #server: net.Server;
+
+  constructor(service: VirtualService, ctx: PlaneContext, opener?: Opener) {
+    this.service = service;
+    this.ctx = ctx;
+    this.opener = opener;
+    this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.#accept(socket));
+    this.#server.on('error', () => { /* listen errors are reported by listen(); accept errors (EMFILE) leave the listener up */ });
+    service.onServerGone = (server, reset) => {
+      if (!reset) return;
+      for (const c of service.connections) if (c.server === server) c.close('server-removed');
+    };
+  }
+
+  get port(): number {
+    const a = this.#server.address();
+    return typeof a === 'object' && a !== null ? a.port : 0;
+  }
+
+  listen(): Promise<void> {
+    const { host, port } = this.service.listen;
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => reject(new YokeError('E_LISTEN', `service ${this.service.name}: cannot listen on tcp ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+      this.#server.once('error', onError);
+      this.#server.listen({ host, port, backlog: 4096, exclusive: true }, () => {
+        this.#server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.#server.listening) return resolve();
+      this.#server.close(() => resolve());
+    });
+  }
+
+  #accept(client: net.Socket): void {
+    const service = this.service;
+    if (!service.admits() || client.remoteAddress === undefined) {
+      service.refused.limit++;
+      client.resetAndDestroy();
+      return;
+    }
+    const conn = new TcpConnection(this, client);
+    service.connections.add(conn);
+    service.stats.conns++;
+    if (this.opener === undefined) conn.schedule(undefined);
+    else void this.#open(conn);
+  }
+
+  async #open(conn: TcpConnection): Promise<void> {
+    conn.client.resume();
+    let opened: Awaited<ReturnType<Opener['open']>>;
+    try {
+      opened = await (this.opener as Opener).open(conn.client);
+    } catch {
+      opened = undefined;
+    }
+    if (opened === undefined || conn.gone) { conn.close('client-error'); return; }
+    conn.client.pause();
+    conn.key = opened.key;
+    conn.schedule(opened.replay);
+  }
+}
+
+/** One proxied connection: the client socket, the upstream socket, and its connection-table entry. */
+export class TcpConnection implements ServiceConnection {
+  readonly plane: TcpPlane;
+  readonly client: net.Socket;
+  upstream: net.Socket | undefined = undefined;
+  readonly clientIp: string;
+  readonly clientPort: number;
+  key: string | undefined = undefined;
+  server: RealServer | undefined = undefined;
+  template: Template | undefined = undefined;
+  tried: RealServer[] | undefined = undefined;
+  state: ServiceConnection['state'] = 'connecting';
+  expiresAt: number;
+  gone = false;
+  /** Bytes to replay to the server once connected (L7 peek); kept until the connect succeeds, for retries. */
+  replay: Buffer | undefined = undefined;
+  clientEnded = false;
+  upstreamEnded = false;
+
+  constructor(plane: TcpPlane, client: net.Socket) {
+    this.plane = plane;
+    this.client = client;
+    this.clientIp = client.remoteAddress as string;
+    this.clientPort = client.remotePort as number;
+    (client as Tagged)[kConn] = this;
+    client.on('data', onClientData);
+    client.on('end', onClientEnd);
+    client.on('error', onClientError);
+    client.on('close', onSocketClose);
+    client.on('drain', onClientDrain);
+    this.expiresAt = plane.ctx.clock.now() + plane.ctx.timeouts.tcpMs;
+    plane.ctx.wheel.schedule(this);
+  }
+
+  /** Chooses a server (persistence, scheduler, sorry server) and connects; closes the client when none. */
+  schedule(replay: Buffer | undefined): void {
+    if (replay !== undefined) this.replay = replay;
+    if (!this.plane.service.assign(this)) { this.close(this.tried === undefined ? 'no-server' : 'connect-failed'); return; }
+    this.#connect(this.server as RealServer);
+  }
+
+  #connect(server: RealServer): void {
+    const { ctx, service } = this.plane;
+    const up = new net.Socket({ allowHalfOpen: true }) as Tagged;
+    up[kConn] = this;
+    this.upstream = up;
+    up.on('connect', onUpstreamConnect);
+    up.on('data', onUpstreamData);
+    up.on('end', onUpstreamEnd);
+    up.on('error', onUpstreamError);
+    up.on('close', onSocketClose);
+    up.on('drain', onUpstreamDrain);
+    up.on('timeout', onUpstreamConnectTimeout);
+    up.setTimeout(service.spec.connectTimeoutMs);
+    up.setNoDelay(true);
+    up.connect(server.address.port, server.address.host);
+    const pp = service.spec.proxyProtocol;
+    if (pp !== 'off' && ctx.proxyHeader !== undefined) {
+      up.write(ctx.proxyHeader(pp, { host: this.clientIp, port: this.clientPort, family: this.client.remoteFamily === 'IPv6' ? 6 : 4 }, service.listen));
+    }
+    if (this.replay !== undefined) up.write(this.replay);
+  }
+
+  /** Connecting failed: try another server while the client waits, up to the service's retries. */
+  connectFailed(): void {
+    const service = this.plane.service;
+    const up = this.upstream;
+    this.upstream = undefined;
+    if (up !== undefined) up.destroy();
+    service.unassignFailed(this);
+    if ((this.tried as RealServer[]).length > service.spec.retries) { this.close('connect-failed'); return; }
+    this.schedule(undefined);
+  }
+
+  connected(): void {
+    const up = this.upstream as net.Socket;
+    up.setTimeout(0);
+    this.replay = undefined;
+    this.plane.service.setState(this, 'established');
+    this.touch();
+    if (this.clientEnded) up.end();
+    else this.client.resume();
+  }
+
+  /** Pushes the idle deadline: established connections get the tcp timeout, half-closed ones tcpfin. */
+  touch(): void {
+    const t = this.plane.ctx.timeouts;
+    this.expiresAt = this.plane.ctx.clock.now() + (this.state === 'fin-wait' ? t.tcpFinMs : t.tcpMs);
+  }
+
+  halfClosed(): void {
+    if (this.state === 'established') this.plane.service.setState(this, 'fin-wait');
+    this.touch();
+  }
+
+  /** Ends the connection now: both sockets are reset (a quiet end would look like success to the peer). */
+  close(reason: CloseReason): void {
+    if (this.gone) return;
+    this.#finish(reason);
+    if (!this.client.destroyed) this.client.resetAndDestroy();
+    const up = this.upstream;
+    if (up !== undefined && !up.destroyed) {
+      if (up.connecting) up.destroy();
+      else up.resetAndDestroy();
+    }
+  }
+
+  /** One socket closed: when both are, the entry goes; until then the survivor is ended gracefully. */
+  socketClosed(): void {
+    if (this.gone) return;
+    const up = this.upstream;
+    const clientDone = this.client.destroyed;
+    if (clientDone && (up === undefined || up.destroyed)) this.#finish('done');
+    else if (!clientDone) this.client.end();
+    else if (up !== undefined && !up.connecting) up.end();
+  }
+
+  #finish(reason: CloseReason): void {
+    this.gone = true;
+    const service = this.plane.service;
+    service.connections.delete(this);
+    service.release(this);
+    if (connClosed.hasSubscribers) connClosed.publish({ service: service.name, client: this.clientIp, reason });
+  }
+}
+
+function connOf(s: net.Socket): TcpConnection {
+  return (s as Tagged)[kConn];
+}
+
+function onClientData(this: net.Socket, chunk: Buffer): void {
+  const c = connOf(this);
+  const up = c.upstream;
+  const server = c.server;
+  if (up === undefined || server === undefined) return;
+  c.plane.service.stats.inPkts++;
+  c.plane.service.stats.inBytes += chunk.length;
+  server.stats.inPkts++;
+  server.stats.inBytes += chunk.length;
+  c.expiresAt = c.plane.ctx.clock.now() + c.plane.ctx.timeouts.tcpMs;
+  if (!up.write(chunk)) this.pause();
+}
+
+function onUpstreamData(this: net.Socket, chunk: Buffer): void {
+  const c = connOf(this);
+  const server = c.server;
+  if (server === undefined) return;
+  c.plane.service.stats.outPkts++;
+  c.plane.service.stats.outBytes += chunk.length;
+  server.stats.outPkts++;
+  server.stats.outBytes += chunk.length;
+  c.expiresAt = c.plane.ctx.clock.now() + c.plane.ctx.timeouts.tcpMs;
+  if (!c.client.write(chunk)) this.pause();
+}
+
+function onClientDrain(this: net.Socket): void {
+  connOf(this).upstream?.resume();
+}
+
+function onUpstreamDrain(this: net.Socket): void {
+  connOf(this).client.resume();
+}
+
+function onClientEnd(this: net.Socket): void {
+  const c = connOf(this);
+  c.clientEnded = true;
+  c.halfClosed();
+  const up = c.upstream;
+  if (up !== undefined && !up.connecting) up.end();
+}
+
+function onUpstreamEnd(this: net.Socket): void {
+  const c = connOf(this);
+  c.upstreamEnded = true;
+  c.halfClosed();
+  c.client.end();
+}
+
+function onUpstreamConnect(this: net.Socket): void {
+  connOf(this).connected();
+}
+
+function onUpstreamConnectTimeout(this: net.Socket): void {
+  const c = connOf(this);
+  if (this === c.upstream && this.connecting) c.connectFailed();
+}
+
+function onUpstreamError(this: net.Socket): void {
+  const c = connOf(this);
+  if (this !== c.upstream) return;
+  if (c.state === 'connecting') c.connectFailed();
+  else c.close('server-error');
+}
+
+function onClientError(this: net.Socket): void {
+  connOf(this).close('client-error');
+}
+
+function onSocketClose(this: net.Socket): void {
+  const c = connOf(this);
+  if (this !== c.client && this !== c.upstream) return;
+  c.socketClosed();
+}

@@ -1,0 +1,162 @@
+import dgram from 'node:dgram';
+import type { CloseReason, ServiceConnection } from '../connection.ts';
+import { YokeError } from '../errors.ts';
+import type { Template } from '../persistence.ts';
+import type { RealServer } from '../server.ts';
+import type { VirtualService } from '../service.ts';
+import type { Plane, PlaneContext } from './plane.ts';
+
+const kSession = Symbol('yoke.session');
+type Tagged = dgram.Socket & { [kSession]: UdpSession };
+
+/**
+ * The UDP relay for one virtual service: a session per client address and port, each with its own connected
+ * socket towards the chosen server (so replies find their client), forgotten after the udp timeout.
+ * When a server is removed or goes down its sessions are dropped at once, so the client's next datagram is
+ * scheduled afresh (IPVS expire_nodest_conn) instead of vanishing for the 300 s timeout.
+ */
+export class UdpPlane implements Plane {
+  readonly service: VirtualService;
+  readonly ctx: PlaneContext;
+  readonly socket: dgram.Socket;
+  /** client address -> client port -> session; nested so a lookup builds no string key. */
+  readonly sessions = new Map<string, Map<number, UdpSession>>();
+
+  constructor(service: VirtualService, ctx: PlaneContext) {
+    this.service = service;
+    this.ctx = ctx;
+    this.socket = dgram.createSocket({ type: service.listen.family === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+    this.socket.on('message', (msg, rinfo) => this.#fromClient(msg, rinfo.address, rinfo.port));
+    this.socket.on('error', () => { /* a send error on the listening socket loses one datagram, as the network may */ });
+    service.onServerGone = (server) => {
+      for (const c of service.connections) if (c.server === server) c.close('server-removed');
+    };
+  }
+
+  get port(): number {
+    try { return this.socket.address().port; } catch { return 0; }
+  }
+
+  listen(): Promise<void> {
+    const { host, port } = this.service.listen;
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => reject(new YokeError('E_LISTEN', `service ${this.service.name}: cannot listen on udp ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+      this.socket.once('error', onError);
+      this.socket.bind({ address: host, port, exclusive: true }, () => {
+        this.socket.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops receiving; sessions end with it, since their replies would have no socket to leave by. */
+  close(): Promise<void> {
+    this.service.closeAll('service-removed');
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+
+  #fromClient(msg: Buffer, address: string, port: number): void {
+    let byPort = this.sessions.get(address);
+    let session = byPort?.get(port);
+    if (session === undefined) {
+      const service = this.service;
+      if (!service.admits()) { service.refused.limit++; return; }
+      session = new UdpSession(this, address, port);
+      if (!service.assign(session)) return;
+      if (byPort === undefined) this.sessions.set(address, (byPort = new Map()));
+      byPort.set(port, session);
+      session.open();
+    }
+    session.toServer(msg);
+  }
+
+  forget(session: UdpSession): void {
+    const byPort = this.sessions.get(session.clientIp);
+    if (byPort === undefined) return;
+    byPort.delete(session.clientPort);
+    if (byPort.size === 0) this.sessions.delete(session.clientIp);
+  }
+}
+
+/** One client's UDP session: its server, its upstream socket, its idle deadline. */
+export class UdpSession implements ServiceConnection {
+  readonly plane: UdpPlane;
+  readonly clientIp: string;
+  readonly clientPort: number;
+  key: string | undefined = undefined;
+  server: RealServer | undefined = undefined;
+  template: Template | undefined = undefined;
+  tried: RealServer[] | undefined = undefined;
+  state: ServiceConnection['state'] = 'udp';
+  expiresAt = 0;
+  gone = false;
+  upstream: dgram.Socket | undefined = undefined;
+
+  constructor(plane: UdpPlane, clientIp: string, clientPort: number) {
+    this.plane = plane;
+    this.clientIp = clientIp;
+    this.clientPort = clientPort;
+  }
+
+  /** Opens the upstream socket, connected to the server so the kernel filters replies for us. */
+  open(): void {
+    const { service, ctx } = this.plane;
+    const server = this.server as RealServer;
+    const up = dgram.createSocket(server.address.family === 6 ? 'udp6' : 'udp4') as Tagged;
+    up[kSession] = this;
+    up.on('message', onServerMessage);
+    up.on('error', onUpstreamError);
+    up.connect(server.address.port, server.address.host);
+    this.upstream = up;
+    service.connections.add(this);
+    service.stats.conns++;
+    this.expiresAt = ctx.clock.now() + ctx.timeouts.udpMs;
+    ctx.wheel.schedule(this);
+  }
+
+  toServer(msg: Buffer): void {
+    const { service, ctx } = this.plane;
+    const server = this.server as RealServer;
+    service.stats.inPkts++;
+    service.stats.inBytes += msg.length;
+    server.stats.inPkts++;
+    server.stats.inBytes += msg.length;
+    this.expiresAt = ctx.clock.now() + ctx.timeouts.udpMs;
+    const up = this.upstream as dgram.Socket;
+    // Datagrams sent before the connect completes are queued by Node; sendto-style args are refused once connected.
+    up.send(msg);
+  }
+
+  toClient(msg: Buffer): void {
+    const { service, ctx, socket } = this.plane;
+    const server = this.server;
+    if (server === undefined) return;
+    service.stats.outPkts++;
+    service.stats.outBytes += msg.length;
+    server.stats.outPkts++;
+    server.stats.outBytes += msg.length;
+    this.expiresAt = ctx.clock.now() + ctx.timeouts.udpMs;
+    socket.send(msg, this.clientPort, this.clientIp);
+  }
+
+  close(_reason: CloseReason): void {
+    if (this.gone) return;
+    this.gone = true;
+    const plane = this.plane;
+    plane.forget(this);
+    plane.service.connections.delete(this);
+    plane.service.release(this);
+    const up = this.upstream;
+    this.upstream = undefined;
+    if (up !== undefined) try { up.close(); } catch { /* already closed */ }
+  }
+}
+
+function onServerMessage(this: dgram.Socket, msg: Buffer): void {
+  (this as Tagged)[kSession].toClient(msg);
+}
+
+/** The server's port answered with ICMP unreachable (ECONNREFUSED): end the session so the next datagram is rescheduled. */
+function onUpstreamError(this: dgram.Socket): void {
+  (this as Tagged)[kSession].close('server-error');
+}

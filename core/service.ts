@@ -1,0 +1,232 @@
+import type { Endpoint } from './address.ts';
+import { formatEndpoint } from './address.ts';
+import type { Clock } from './clock.ts';
+import { isActive, type CloseReason, type ServiceConnection } from './connection.ts';
+import { YokeError } from './errors.ts';
+import type { PersistenceTable } from './persistence.ts';
+import { createScheduler } from './schedulers/registry.ts';
+import type { PickContext, Scheduler } from './schedulers/types.ts';
+import { RealServer, type ServerSettings } from './server.ts';
+import type { ServiceSpec } from './spec.ts';
+import { Counters } from './stats.ts';
+
+/** Where a service tells its data plane about servers leaving (to expire UDP sessions, or reset TCP). */
+export type ServerGoneHandler = (server: RealServer, reset: boolean) => void;
+
+/**
+ * A virtual service: its pool of real servers in list order, its scheduler, persistence and sorry server,
+ * its counters and its connection table. `assign` is the one scheduling path for every data plane.
+ */
+export class VirtualService {
+  spec: ServiceSpec;
+  readonly name: string;
+  readonly listen: Endpoint;
+  readonly mode: 'tcp' | 'udp';
+  readonly stats = new Counters();
+  readonly connections = new Set<ServiceConnection>();
+  /** Client connections turned away, by reason (no server, limit). */
+  readonly refused = { noServer: 0, limit: 0 };
+  persistence: PersistenceTable | undefined;
+  sorry: RealServer | undefined;
+  #servers: RealServer[] = [];
+  readonly #byId = new Map<string, RealServer>();
+  readonly #byIdentity = new Map<string, RealServer>();
+  #scheduler: Scheduler;
+  readonly #ctx: PickContext = { client: '', clientPort: 0, key: undefined, now: 0 };
+  readonly #clock: Clock;
+
+  constructor(spec: ServiceSpec, clock: Clock, persistence: PersistenceTable | undefined) {
+    this.spec = spec;
+    this.name = spec.name;
+    this.listen = spec.listen;
+    this.mode = spec.mode;
+    this.#clock = clock;
+    this.persistence = persistence;
+    this.#scheduler = createScheduler(spec.scheduler, spec.schedulerOptions);
+    this.sorry = spec.sorryServer ? sorryServer(spec.sorryServer) : undefined;
+    for (const s of spec.servers) this.#insert(new RealServer(s));
+    this.#changed();
+  }
+
+  get servers(): readonly RealServer[] { return this.#servers; }
+  get schedulerName(): string { return this.#scheduler.name; }
+
+  server(id: string): RealServer {
+    const s = this.#byId.get(id);
+    if (!s) throw new YokeError('E_NO_SUCH_SERVER', `service ${this.name} has no server ${id}`);
+    return s;
+  }
+
+  hasServer(id: string): boolean { return this.#byId.has(id); }
+
+  /** True when the service may take one more client connection under its max_conns. */
+  admits(): boolean {
+    return this.spec.maxConns === 0 || this.connections.size < this.spec.maxConns;
+  }
+
+  /**
+   * Chooses a server for a new connection, as IPVS does: a live persistence template first (a quiesced
+   * server still serves its persistent clients), else the scheduler, else the sorry server. Sets
+   * conn.server and conn.template and counts the connection as inactive (connecting). False = no server.
+   */
+  assign(conn: ServiceConnection): boolean {
+    const p = this.persistence;
+    let key: number | string = 0;
+    if (p !== undefined) {
+      key = p.keyOf(conn.clientIp);
+      const t = p.get(key);
+      if (t !== undefined) {
+        const s = this.#byIdentity.get(t.identity);
+        if (s !== undefined && s.alive && !wasTried(conn, s)) {
+          p.attach(t);
+          return this.#bind(conn, s, t);
+        }
+        p.delete(t);
+      }
+    }
+    const s = this.#pick(conn);
+    if (s !== undefined) {
+      if (p === undefined) return this.#bind(conn, s, undefined);
+      const t = p.create(key, this.#identity(s), s);
+      p.attach(t);
+      return this.#bind(conn, s, t);
+    }
+    const sorry = this.sorry;
+    if (sorry !== undefined && !wasTried(conn, sorry)) return this.#bind(conn, sorry, undefined);
+    this.refused.noServer++;
+    return false;
+  }
+
+  /** The connection's server failed it (connect error): forget the binding so `assign` can try another. */
+  unassignFailed(conn: ServiceConnection): void {
+    const s = conn.server;
+    if (s === undefined) return;
+    (conn.tried ??= []).push(s);
+    this.release(conn);
+  }
+
+  /** Moves a connection to a new state, keeping the server's active/inactive counts right. */
+  setState(conn: ServiceConnection, state: ServiceConnection['state']): void {
+    conn.server?.setActive(isActive(conn.state), isActive(state));
+    conn.state = state;
+  }
+
+  /** A connection ended or failed over: unbind it from its server and its template. */
+  release(conn: ServiceConnection): void {
+    const s = conn.server;
+    if (s !== undefined) { s.unbind(isActive(conn.state)); conn.server = undefined; }
+    const t = conn.template;
+    if (t !== undefined) { this.persistence?.detach(t); conn.template = undefined; }
+  }
+
+  // --- control plane: the operations config reload and the admin API use ---
+
+  addServer(settings: ServerSettings): RealServer {
+    const s = new RealServer(settings);
+    if (this.#byId.has(s.id)) throw new YokeError('E_SERVER_EXISTS', `service ${this.name} already has server ${s.id}`);
+    this.#insert(s);
+    this.#changed();
+    return s;
+  }
+
+  editServer(id: string, settings: Omit<ServerSettings, 'address'>): void {
+    this.server(id).configure(settings);
+    this.#changed();
+  }
+
+  /** Removes a server: its persistence templates and UDP sessions go at once; TCP connections finish unless reset. */
+  removeServer(id: string, reset: boolean): void {
+    const s = this.server(id);
+    this.#servers = this.#servers.filter((x) => x !== s);
+    this.#byId.delete(id);
+    this.#changed();
+    this.#gone(s, reset);
+  }
+
+  /** Marks a server down or up, by health or by the operator; down expires its templates and UDP sessions. */
+  setHealth(id: string, up: boolean, by: 'admin' | 'health', reset = false): void {
+    const s = this.server(id);
+    const wasAlive = s.alive;
+    if (by === 'admin') s.adminDown = !up;
+    else s.health = up ? 'up' : 'down';
+    this.#changed();
+    if (wasAlive && !s.alive) this.#gone(s, reset);
+  }
+
+  /** Replaces the spec (reload or edit): scheduler, persistence settings, sorry server and limits. */
+  reconfigure(spec: ServiceSpec, persistence: PersistenceTable | undefined): void {
+    if (spec.scheduler !== this.spec.scheduler || JSON.stringify(spec.schedulerOptions) !== JSON.stringify(this.spec.schedulerOptions)) {
+      this.#scheduler = createScheduler(spec.scheduler, spec.schedulerOptions);
+    }
+    const sorryChanged = formatOptional(spec.sorryServer) !== formatOptional(this.spec.sorryServer);
+    if (sorryChanged) this.sorry = spec.sorryServer ? sorryServer(spec.sorryServer) : undefined;
+    this.spec = spec;
+    this.persistence = persistence;
+    this.#changed();
+  }
+
+  /** Tells the data plane about servers leaving; set once by the data plane that runs this service. */
+  onServerGone: ServerGoneHandler = () => {};
+
+  /** Ends every connection (service removal with reset, or the shutdown deadline). */
+  closeAll(reason: CloseReason): void {
+    for (const c of [...this.connections]) c.close(reason);
+  }
+
+  #pick(conn: ServiceConnection): RealServer | undefined {
+    const ctx = this.#ctx;
+    ctx.client = conn.clientIp;
+    ctx.clientPort = conn.clientPort;
+    ctx.key = conn.key;
+    ctx.now = this.#clock.now();
+    const s = this.#scheduler.pick(ctx);
+    if (s === undefined || !wasTried(conn, s)) return s;
+    // A retry after a failed connect: the scheduler would repeat itself (hashing always does), so take the
+    // least-loaded available server not yet tried.
+    let best: RealServer | undefined;
+    for (const c of this.#servers) {
+      if (!c.available || wasTried(conn, c)) continue;
+      if (best === undefined || (c.activeConns * 256 + c.inactiveConns) * best.weight < (best.activeConns * 256 + best.inactiveConns) * c.weight) best = c;
+    }
+    return best;
+  }
+
+  #bind(conn: ServiceConnection, s: RealServer, t: ServiceConnection['template']): boolean {
+    conn.server = s;
+    conn.template = t;
+    s.bind(isActive(conn.state));
+    return true;
+  }
+
+  #identity(s: RealServer): string {
+    return this.spec.persistence?.group !== undefined ? (s.name ?? s.address.host) : s.id;
+  }
+
+  #insert(s: RealServer): void {
+    this.#servers.push(s);
+    this.#byId.set(s.id, s);
+  }
+
+  #changed(): void {
+    this.#byIdentity.clear();
+    for (const s of this.#servers) if (!this.#byIdentity.has(this.#identity(s))) this.#byIdentity.set(this.#identity(s), s);
+    this.#scheduler.update(this.#servers);
+  }
+
+  #gone(s: RealServer, reset: boolean): void {
+    this.persistence?.expireServer(s);
+    this.onServerGone(s, reset);
+  }
+}
+
+function wasTried(conn: ServiceConnection, s: RealServer): boolean {
+  return conn.tried !== undefined && conn.tried.includes(s);
+}
+
+function sorryServer(address: Endpoint): RealServer {
+  return new RealServer({ name: 'sorry', address, weight: 1, maxConns: 0, minConns: 0 });
+}
+
+function formatOptional(e: Endpoint | undefined): string {
+  return e ? formatEndpoint(e) : '';
+}

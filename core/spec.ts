@@ -1,0 +1,39 @@
+import type { Endpoint } from './address.ts';
+import type { SchedulerName, SchedulerOptions } from './schedulers/types.ts';
+import type { ServerSettings } from './server.ts';
+
+/** What the core needs to run one virtual service; the config layer's ServiceConfig satisfies it. */
+export interface ServiceSpec {
+  readonly name: string;
+  readonly listen: Endpoint;
+  readonly mode: 'tcp' | 'udp';
+  readonly scheduler: SchedulerName;
+  readonly schedulerOptions: SchedulerOptions;
+  readonly persistence: PersistenceSpec | undefined;
+  readonly proxyProtocol: 'off' | 'v1' | 'v2';
+  readonly sorryServer: Endpoint | undefined;
+  /** Concurrent client connections the service accepts; 0 = no limit. */
+  readonly maxConns: number;
+  readonly connectTimeoutMs: number;
+  /** Other servers tried when connecting to the chosen one fails. */
+  readonly retries: number;
+  readonly servers: readonly ServerSettings[];
+}
+
+/** IPVS `-p timeout -M netmask`, optionally shared by a named group of services. */
+export interface PersistenceSpec {
+  readonly timeoutMs: number;
+  readonly netmask: string;
+  readonly prefix6: number;
+  readonly group: string | undefined;
+}
+
+/** Connection-table timeouts, as `ipvsadm --set tcp tcpfin udp`. */
+export interface TimeoutSpec {
+  readonly tcpMs: number;
+  readonly tcpFinMs: number;
+  readonly udpMs: number;
+}
+
+/** IPVS's defaults: 15 min established, 2 min after a FIN, 5 min for UDP. */
+export const DEFAULT_TIMEOUTS: TimeoutSpec = Object.freeze({ tcpMs: 900_000, tcpFinMs: 120_000, udpMs: 300_000 });

@@ -1,0 +1,81 @@
+import type { Clock } from './clock.ts';
+
+/** Something with a deadline that may move later without being rescheduled (lazy expiry). */
+export interface Expiring {
+  /** Milliseconds since the epoch; Infinity = not now. Owners push it forward freely. */
+  expiresAt: number;
+  /** Set when the owner has already removed it; the wheel drops it silently. */
+  gone: boolean;
+}
+
+/**
+ * A coarse timer wheel: entries sit in buckets of `resolutionMs`. When a bucket comes due, each entry is
+ * checked against its current deadline: expired ones go to `onExpire`, the others move to their new bucket.
+ * So activity costs a field write, never a timer, and there is one interval timer for everything.
+ */
+export class TimerWheel<T extends Expiring> {
+  readonly #buckets = new Map<number, T[]>();
+  readonly #resolutionMs: number;
+  readonly #clock: Clock;
+  readonly #onExpire: (entry: T) => void;
+  #timer: NodeJS.Timeout | undefined;
+  #nextDue = Infinity;
+
+  constructor(resolutionMs: number, clock: Clock, onExpire: (entry: T) => void) {
+    this.#resolutionMs = resolutionMs;
+    this.#clock = clock;
+    this.#onExpire = onExpire;
+  }
+
+  /** Files an entry under its current deadline. */
+  schedule(entry: T): void {
+    if (entry.expiresAt === Infinity) return;
+    const slot = Math.ceil(entry.expiresAt / this.#resolutionMs);
+    const bucket = this.#buckets.get(slot);
+    if (bucket) bucket.push(entry);
+    else this.#buckets.set(slot, [entry]);
+    if (slot < this.#nextDue) this.#nextDue = slot;
+  }
+
+  /** Runs the wheel on its own interval timer (unref'd: it never keeps the process alive). */
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => this.tick(), this.#resolutionMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Expires everything due by now. Tests call it after moving a ManualClock. */
+  tick(): void {
+    const now = this.#clock.now();
+    const nowSlot = Math.floor(now / this.#resolutionMs);
+    if (this.#nextDue > nowSlot) return;
+    let next = Infinity;
+    const due: number[] = [];
+    for (const slot of this.#buckets.keys()) {
+      if (slot <= nowSlot) due.push(slot);
+      else if (slot < next) next = slot;
+    }
+    this.#nextDue = next;
+    for (const slot of due) {
+      const bucket = this.#buckets.get(slot) as T[];
+      this.#buckets.delete(slot);
+      for (const entry of bucket) {
+        if (entry.gone) continue;
+        if (entry.expiresAt <= now) this.#onExpire(entry);
+        else this.schedule(entry);
+      }
+    }
+  }
+
+  /** Entries filed, including ones already gone but not yet swept (for tests and stats). */
+  get size(): number {
+    let n = 0;
+    for (const b of this.#buckets.values()) n += b.length;
+    return n;
+  }
+}
