@@ -253,8 +253,9 @@ function keeps(r: Running, spec: ServiceSpec | undefined): boolean {
   return spec !== undefined && r.service.mode === spec.mode && sameListen(r.service.spec, spec);
 }
 
+/** Port 0 (an ephemeral port, in tests) never clashes: the kernel gives each its own. */
 function sameListen(a: ServiceSpec, b: ServiceSpec): boolean {
-  return formatEndpoint(a.listen) === formatEndpoint(b.listen);
+  return a.listen.port !== 0 && formatEndpoint(a.listen) === formatEndpoint(b.listen);
 }
 
 function sleep(ms: number): Promise<void> {

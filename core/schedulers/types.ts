@@ -33,8 +33,14 @@ export interface SchedulerOptions {
   readonly hashPort?: boolean;
   /** mh: lookup table size, a prime (default 65521). */
   readonly tableSize?: number;
-  /** lblc, lblcr: idle time after which a destination's entry is forgotten, ms (IPVS default 24 h... see each file). */
+  /** lblc, lblcr: idle time after which a key's entry is forgotten, ms (default 24 h, IPVS lblc_expiration/lblcr_expiration). */
   readonly expireMs?: number;
+  /** lblc, lblcr: most keys remembered (default 16384, IPVS's 1024 buckets * 16); past it new keys are scheduled unremembered. */
+  readonly maxEntries?: number;
+  /** lblcr: how long a key's server set must stay unchanged before its most loaded server is dropped, ms (default expireMs, as IPVS). */
+  readonly shrinkMs?: number;
+  /** sh, dh: bucket count (default 256, IPVS CONFIG_IP_VS_SH_TAB_BITS=8); raise it for pools of more than a few dozen servers. */
+  readonly buckets?: number;
   /** Random source for p2c, injectable for tests; returns [0, 1). */
   readonly random?: () => number;
 }

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { YokeError } from './core/errors.ts';
+import { ctl } from './services/ctl.ts';
+import { Daemon } from './services/daemon.ts';
+import { demo } from './services/demo.ts';
+import { formatProblem, loadConfigFile } from './services/config/load.ts';
+import { createLogger } from './services/log.ts';
+
+const HELP = `yoke — a load balancer for web, media, cache and mail farms
+
+  yoke run -c FILE        run the director in the foreground (SIGHUP reloads, SIGTERM stops gracefully)
+  yoke check -c FILE      validate a config; errors as file:line:col: message, exit 1
+  yoke ctl ...            ipvsadm-like control over the admin API (yoke ctl -L -n; see docs/ctl.md)
+  yoke demo [--once]      a director plus three demo real servers on loopback, with a short tour
+  yoke help               this text
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'run': return run(configArg(rest));
+    case 'check': return check(configArg(rest));
+    case 'ctl': await ctl(rest); return 0;
+    case 'demo': return runDemo(rest.includes('--once'));
+    case 'import': throw new YokeError('E_NOT_SUPPORTED', '`yoke import` (keepalived.conf) arrives with health checking');
+    case undefined: case 'help': case '--help': case '-h': process.stdout.write(HELP); return 0;
+    case 'version': case '--version': process.stdout.write(JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version + '\n'); return 0;
+    default: throw new YokeError('E_USAGE', `unknown command "${cmd}"`);
+  }
+}
+
+function configArg(args: string[]): string {
+  const i = args.findIndex((a) => a === '-c' || a === '--config');
+  const path = i >= 0 ? args[i + 1] : undefined;
+  if (path === undefined) throw new YokeError('E_USAGE', 'give the config file with -c FILE');
+  return path;
+}
+
+function check(path: string): number {
+  const { config, problems } = loadConfigFile(path);
+  for (const p of problems) process.stdout.write(formatProblem(p) + '\n');
+  if (!config) return 1;
+  process.stdout.write(`${path}: ok (${config.services.length} service${config.services.length === 1 ? '' : 's'})\n`);
+  return 0;
+}
+
+async function run(path: string): Promise<number> {
+  const log = createLogger();
+  const daemon = await Daemon.start(path, log);
+  return untilStopped(daemon);
+}
+
+async function runDemo(once: boolean): Promise<number> {
+  const log = createLogger(process.env.YOKE_LOG_LEVEL ?? 'warn');
+  const daemon = await demo(log, once);
+  if (once) { await daemon.stop(1000); return 0; }
+  return untilStopped(daemon);
+}
+
+/** SIGHUP reloads; SIGTERM/SIGINT stop accepting, wait for connections up to shutdown_grace, exit 0. */
+function untilStopped(daemon: Daemon): Promise<number> {
+  process.on('SIGHUP', () => void daemon.reload());
+  return new Promise((resolve) => {
+    const stop = () => { void daemon.stop().then(() => resolve(0)); };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; if (['run', 'demo'].includes(process.argv[2] ?? '')) setImmediate(() => process.exit(code)); },
+  (err: unknown) => {
+    if (err instanceof YokeError) process.stderr.write(`yoke: ${err.code}: ${err.message}\n`);
+    else process.stderr.write(`yoke: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = err instanceof YokeError && err.code === 'E_USAGE' ? 2 : 1;
+  },
+);

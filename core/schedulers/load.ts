@@ -1,0 +1,90 @@
+import type { RealServer } from '../server.ts';
+
+/**
+ * Load measures and list scans shared by the least-connection family (lc, wlc, sed, nq, lblc, lblcr, fo, ovf).
+ * Each scan is O(n) and allocation-free, as the kernel's: it walks the whole list on every pick.
+ */
+
+/** A server's load as one scheduler counts it. */
+export type Cost = (s: RealServer) => number;
+
+/** IPVS ip_vs_dest_conn_overhead: an active connection costs 256 inactive ones (half-open, TIME_WAIT, UDP). */
+export function connOverhead(s: RealServer): number {
+  return s.activeConns * 256 + s.inactiveConns;
+}
+
+/** sed/nq's expected delay numerator: the active connections plus the one being placed. */
+export function expectedDelay(s: RealServer): number {
+  return s.activeConns + 1;
+}
+
+/** Counts in tables and weight sums: weight above 0 and alive. Overload is left to pick time, as it changes between updates. */
+export function isMember(s: RealServer): boolean {
+  return s.weight > 0 && s.alive;
+}
+
+/**
+ * The available server with the least cost/weight, or the least cost when `weighted` is false (lc).
+ * Ratios are compared cross-multiplied (a/wa > b/wb as a*wb > b*wa) so no division; ties go to the first in list
+ * order, because a later server replaces the current choice only when strictly better (as the kernel's scan).
+ */
+export function leastLoaded(list: readonly RealServer[], cost: Cost, weighted: boolean): RealServer | undefined {
+  let least: RealServer | undefined;
+  let lc = 0;
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
+    if (!s.available) continue;
+    const c = cost(s);
+    if (least === undefined || (weighted ? lc * s.weight > c * least.weight : lc > c)) {
+      least = s;
+      lc = c;
+    }
+  }
+  return least;
+}
+
+/** Index of the member with weight > 0 carrying the most connection overhead per weight (lblcr's set shrink), or -1. */
+export function mostLoadedIndex(list: readonly RealServer[]): number {
+  let most = -1;
+  let mc = 0;
+  let mw = 0;
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
+    if (s.weight <= 0) continue;
+    const c = connOverhead(s);
+    if (most < 0 || mc * s.weight < c * mw) {
+      most = i;
+      mc = c;
+      mw = s.weight;
+    }
+  }
+  return most;
+}
+
+/**
+ * lblc/lblcr's own "overloaded": more active connections than its weight while another server is below half its
+ * weight. Only available servers count as spare room: a health-down yoke server keeps its weight (keepalived would
+ * have zeroed or removed it), and its idle counts must not make every busy entry move.
+ */
+export function busyWithSpareElsewhere(s: RealServer, list: readonly RealServer[]): boolean {
+  if (s.activeConns <= s.weight) return false;
+  for (let i = 0; i < list.length; i++) {
+    const d = list[i]!;
+    if (d !== s && d.available && d.activeConns * 2 < d.weight) return true;
+  }
+  return false;
+}
+
+/** fo/ovf: the available server with the highest weight (first on ties); with `capped`, only those with activeConns <= weight. */
+export function heaviest(list: readonly RealServer[], capped: boolean): RealServer | undefined {
+  let best: RealServer | undefined;
+  let hw = 0;
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
+    if (s.available && s.weight > hw && (!capped || s.activeConns <= s.weight)) {
+      best = s;
+      hw = s.weight;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,113 @@
+import { Director } from '../core/director.ts';
+import { YokeError } from '../core/errors.ts';
+import type { ServiceSpec } from '../core/spec.ts';
+import { encodeProxyV1, encodeProxyV2 } from '../l7/proxy-protocol/encode.ts';
+import { AdminServer } from './admin/api.ts';
+import { createMetrics } from './admin/metrics.ts';
+import { formatProblem, loadConfigFile, parseConfig } from './config/load.ts';
+import type { YokeConfig } from './config/types.ts';
+import type { Logger } from './log.ts';
+
+/**
+ * The running director behind `yoke run`: loads the config, runs its services, serves the admin API,
+ * reloads on request (a bad file is rejected and the running model kept) and shuts down gracefully.
+ */
+export class Daemon {
+  readonly director: Director;
+  readonly log: Logger;
+  readonly configPath: string;
+  config: YokeConfig;
+  admin: AdminServer | undefined;
+  #reloading: Promise<unknown> = Promise.resolve();
+  readonly #stopHooks: (() => void)[] = [];
+
+  private constructor(configPath: string, config: YokeConfig, log: Logger) {
+    this.configPath = configPath;
+    this.config = config;
+    this.log = log;
+    this.director = new Director({
+      proxyHeader: (version, client, vip) => (version === 'v1' ? encodeProxyV1(client, vip) : encodeProxyV2(client, vip, 'stream')),
+    });
+  }
+
+  /** Loads and starts; throws YokeError E_CONFIG_INVALID (with every problem) or E_LISTEN. */
+  static async start(configPath: string, log: Logger): Promise<Daemon> {
+    const config = loadOrThrow(configPath, log);
+    const d = new Daemon(configPath, config, log);
+    try {
+      await d.director.apply(config.services, config.timeouts);
+      if (config.admin) {
+        d.admin = new AdminServer(d.director, config.admin.token, {
+          parseService: (body) => parseServiceBody(body),
+          reload: () => d.reload(),
+          metrics: () => createMetrics(d.director).metrics(),
+        });
+        await d.admin.listen(config.admin.listen);
+      }
+    } catch (err) {
+      await d.director.shutdown(0);
+      await d.admin?.close();
+      throw err;
+    }
+    for (const s of config.services) log.info({ service: s.name, listen: `${s.mode} ${s.listen.host}:${s.listen.port}`, scheduler: s.scheduler, servers: s.servers.length }, 'service up');
+    if (config.admin) log.info({ admin: `http://${config.admin.listen.host}:${d.admin?.port}/api/v1` }, 'admin API up');
+    return d;
+  }
+
+  /** Re-reads the config file and applies it; one reload at a time. */
+  reload(): Promise<{ ok: boolean; problems: string[] }> {
+    const next = this.#reloading.then(() => this.#reload());
+    this.#reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  async #reload(): Promise<{ ok: boolean; problems: string[] }> {
+    const { config, problems } = loadConfigFile(this.configPath);
+    const lines = problems.map(formatProblem);
+    if (!config) {
+      this.log.error({ problems: lines }, 'reload rejected: the config has errors; the running config stays');
+      return { ok: false, problems: lines };
+    }
+    try {
+      await this.director.apply(config.services, config.timeouts);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      this.log.error({ err: msg }, 'reload rejected; the running config stays');
+      return { ok: false, problems: [msg] };
+    }
+    if (config.admin && this.config.admin && (config.admin.listen.host !== this.config.admin.listen.host || config.admin.listen.port !== this.config.admin.listen.port)) {
+      lines.push('admin.listen changed: it applies at the next restart');
+    }
+    this.config = config;
+    this.log.info({ services: config.services.length, warnings: lines }, 'reloaded');
+    return { ok: true, problems: lines };
+  }
+
+  /** Runs `fn` once the director has stopped (the demo closes its in-process servers). */
+  onStop(fn: () => void): void { this.#stopHooks.push(fn); }
+
+  /** Stops accepting, lets connections finish up to the grace time, then resets what is left. */
+  async stop(graceMs = this.config.shutdownGraceMs): Promise<void> {
+    this.log.info({ graceMs }, 'shutting down: no new connections; waiting for open ones');
+    await this.admin?.close();
+    await this.director.shutdown(graceMs);
+    for (const hook of this.#stopHooks) hook();
+    this.log.info('stopped');
+  }
+}
+
+function loadOrThrow(path: string, log: Logger): YokeConfig {
+  const { config, problems } = loadConfigFile(path);
+  for (const p of problems) if (p.severity === 'warning') log.warn({ code: p.code }, formatProblem(p));
+  if (!config) throw new YokeError('E_CONFIG_INVALID', problems.filter((p) => p.severity === 'error').map(formatProblem).join('\n'));
+  return config;
+}
+
+/** The admin API takes a service in config form; it is validated by the same schema as the file. */
+function parseServiceBody(body: unknown): ServiceSpec {
+  const { config, problems } = parseConfig(JSON.stringify({ services: [body] }), '<admin request>');
+  const errors = problems.filter((p) => p.severity === 'error');
+  const spec = config?.services[0];
+  if (!spec || errors.length > 0) throw new YokeError('E_CONFIG_INVALID', errors.map((p) => p.message).join('; ') || 'no service in the body');
+  return spec;
+}

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Director } from '../../core/director.ts';
+import { deadPort, server, spec, tcpBackend, type TcpBackend } from '../helpers/backends.ts';
+import { connectAndGreet, drainUntilClose, sleep, whoAnswers } from '../helpers/clients.ts';
+
+describe('TCP proxy, end to end on loopback', () => {
+  let a: TcpBackend, b: TcpBackend, c: TcpBackend;
+  const directors: Director[] = [];
+  const director = () => { const d = new Director(); directors.push(d); return d; };
+  before(async () => { [a, b, c] = await Promise.all([tcpBackend('A'), tcpBackend('B'), tcpBackend('C')]); });
+  after(async () => {
+    await Promise.all(directors.map((d) => d.shutdown(0)));
+    await Promise.all([a, b, c].map((x) => x.close()));
+  });
+
+  it('spreads new connections as the scheduler says (wrr 3:1:1 gives A A A B C)', async () => {
+    const d = director();
+    await d.addService(spec('wrr', [server(a.address, 3), server(b.address, 1), server(c.address, 1)], { scheduler: 'wrr' }));
+    const port = d.planeOf('wrr')!.port;
+    const seen: string[] = [];
+    for (let i = 0; i < 10; i++) seen.push(await whoAnswers(port));
+    assert.deepEqual(seen, ['A', 'A', 'A', 'B', 'C', 'A', 'A', 'A', 'B', 'C']);
+  });
+
+  it('carries megabytes intact both ways (sha256 of what went and what came back)', async () => {
+    const d = director();
+    await d.addService(spec('bulk', [server(a.address)]));
+    const { socket } = await connectAndGreet(d.planeOf('bulk')!.port);
+    const payload = randomBytes(8 * 1024 * 1024);
+    const done = drainUntilClose(socket);
+    socket.end(payload);
+    const { data } = await done;
+    const echoed = data.subarray(0, payload.length);
+    assert.equal(createHash('sha256').update(echoed).digest('hex'), createHash('sha256').update(payload).digest('hex'));
+    assert.equal(data.subarray(payload.length).toString(), 'bye A\n');
+    const svc = d.service('bulk');
+    assert.equal(svc.stats.inBytes, payload.length);
+    assert.equal(svc.stats.outBytes, payload.length * 2 + 'A\n'.length + 'bye A\n'.length - payload.length);
+  });
+
+  it('honours half-close: the client stops sending and still reads everything the server says after', async () => {
+    const d = director();
+    await d.addService(spec('half', [server(b.address)]));
+    const { socket } = await connectAndGreet(d.planeOf('half')!.port);
+    socket.write('ping\n');
+    const done = drainUntilClose(socket);
+    socket.end();
+    const { data, error } = await done;
+    assert.equal(error, undefined);
+    assert.equal(data.toString(), 'ping\nbye B\n');
+  });
+
+  it('skips a real server that refuses connections, without the client noticing', async () => {
+    const d = director();
+    const dead = `127.0.0.1:${await deadPort()}`;
+    await d.addService(spec('retry', [server(dead), server(a.address)], { scheduler: 'rr', retries: 1 }));
+    const port = d.planeOf('retry')!.port;
+    const seen = [await whoAnswers(port), await whoAnswers(port), await whoAnswers(port)];
+    assert.deepEqual(seen, ['A', 'A', 'A']);
+  });
+
+  it('closes the client when every server refuses, and keeps serving', async () => {
+    const d = director();
+    const dead = `127.0.0.1:${await deadPort()}`;
+    await d.addService(spec('alldead', [server(dead)], { retries: 2 }));
+    const port = d.planeOf('alldead')!.port;
+    await assert.rejects(whoAnswers(port), /closed before a greeting|ECONNRESET/);
+    d.addServer('alldead', server(b.address));
+    d.removeServer('alldead', dead);
+    assert.equal(await whoAnswers(port), 'B');
+  });
+
+  it('sends new connections to the sorry server when no real server is available, and hands back', async () => {
+    const d = director();
+    await d.addService(spec('sorry', [server(a.address)], { sorryServer: server(c.address).address }));
+    const port = d.planeOf('sorry')!.port;
+    d.markServer('sorry', a.address, false);
+    assert.equal(await whoAnswers(port), 'C');
+    d.markServer('sorry', a.address, true);
+    assert.equal(await whoAnswers(port), 'A');
+  });
+
+  it('weight 0 quiesces: open connections go on, new ones avoid the server', async () => {
+    const d = director();
+    await d.addService(spec('drain', [server(a.address), server(b.address)], { scheduler: 'rr' }));
+    const port = d.planeOf('drain')!.port;
+    const held = await connectAndGreet(port);
+    assert.equal(held.name, 'A');
+    d.drain('drain', a.address);
+    const seen = [await whoAnswers(port), await whoAnswers(port), await whoAnswers(port)];
+    assert.deepEqual(seen, ['B', 'B', 'B']);
+    held.socket.write('still here\n');
+    const done = drainUntilClose(held.socket);
+    held.socket.end();
+    assert.equal((await done).data.toString(), 'still here\nbye A\n');
+  });
+
+  it('holds the upper threshold (max_conns) and reopens below the lower one (min_conns)', async () => {
+    const d = director();
+    await d.addService(spec('thr', [server(a.address, 1, { maxConns: 2, minConns: 1 }), server(b.address, 1)], { scheduler: 'fo' }));
+    const port = d.planeOf('thr')!.port;
+    const open = [await connectAndGreet(port), await connectAndGreet(port)];
+    assert.deepEqual(open.map((o) => o.name), ['A', 'A']);
+    assert.equal(await whoAnswers(port), 'B', 'A is overloaded at 2 connections');
+    open[0]!.socket.destroy();
+    await sleep(100);
+    assert.equal(await whoAnswers(port), 'B', 'still overloaded at 1: not below min_conns');
+    open[1]!.socket.destroy();
+    await sleep(100);
+    assert.equal(await whoAnswers(port), 'A', 'below min_conns: A takes connections again');
+  });
+
+  it('refuses connections over the service limit and keeps serving the rest', async () => {
+    const d = director();
+    await d.addService(spec('limit', [server(a.address)], { maxConns: 3 }));
+    const port = d.planeOf('limit')!.port;
+    const open = await Promise.all([1, 2, 3].map(() => connectAndGreet(port)));
+    const extra = await Promise.allSettled([1, 2, 3, 4, 5].map(() => whoAnswers(port)));
+    assert.equal(extra.filter((r) => r.status === 'rejected').length, 5);
+    assert.equal(d.service('limit').refused.limit, 5);
+    for (const o of open) o.socket.destroy();
+    await sleep(100);
+    assert.equal(await whoAnswers(port), 'A');
+  });
+
+  it('closes a client that sends nothing once the idle timeout passes', async () => {
+    const d = director();
+    await d.addService(spec('idle', [server(a.address)]));
+    d.setTimeouts({ tcpMs: 1000, tcpFinMs: 1000, udpMs: 1000 });
+    const { socket } = await connectAndGreet(d.planeOf('idle')!.port);
+    const t0 = Date.now();
+    const closed = await drainUntilClose(socket);
+    const waited = Date.now() - t0;
+    assert.ok(waited >= 500 && waited < 4000, `closed after ${waited} ms`);
+    assert.ok(closed.error === 'ECONNRESET' || closed.error === undefined);
+    assert.equal(d.service('idle').connections.size, 0);
+  });
+
+  it('resets the TCP connections of a removed server only when asked', async () => {
+    const d = director();
+    await d.addService(spec('rm', [server(a.address), server(b.address)], { scheduler: 'rr' }));
+    const port = d.planeOf('rm')!.port;
+    const keep = await connectAndGreet(port);
+    const cut = await connectAndGreet(port);
+    assert.deepEqual([keep.name, cut.name], ['A', 'B']);
+    d.removeServer('rm', a.address, false);
+    const cutDone = drainUntilClose(cut.socket);
+    d.removeServer('rm', b.address, true);
+    assert.equal((await cutDone).error, 'ECONNRESET');
+    keep.socket.write('x\n');
+    const keepDone = drainUntilClose(keep.socket);
+    keep.socket.end();
+    assert.equal((await keepDone).data.toString(), 'x\nbye A\n');
+  });
+
+  it('replays peeked bytes to the chosen server (the L7 seam) and schedules by the key they give', async () => {
+    const opener = {
+      async open(client: net.Socket) {
+        const first = await new Promise<Buffer>((r) => client.once('data', r));
+        return { key: first.toString().split('\n')[0], replay: first };
+      },
+    };
+    const d = new Director({ openers: new Map([['peek', opener]]) });
+    directors.push(d);
+    await d.addService(spec('peek', [server(a.address), server(b.address), server(c.address)], { scheduler: 'sh' }));
+    const port = d.planeOf('peek')!.port;
+    const ask = async (key: string) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.write(`${key}\nbody\n`);
+      const done = drainUntilClose(s);
+      s.end();
+      return (await done).data.toString();
+    };
+    const first = await ask('user-42');
+    assert.match(first, /^[ABC]\nuser-42\nbody\nbye [ABC]\n$/);
+    for (let i = 0; i < 5; i++) assert.equal(await ask('user-42'), first, 'the same key lands on the same server');
+  });
+});
