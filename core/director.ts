@@ -50,8 +50,19 @@ export class Director {
 
   get timeouts(): TimeoutSpec { return this.#ctx.timeouts; }
 
-  /** `ipvsadm --set`: applies to each connection at its next activity. */
-  setTimeouts(t: TimeoutSpec): void { this.#ctx.timeouts = Object.freeze({ ...t }); }
+  /** `ipvsadm --set`: new deadlines count from each connection's next activity; shorter ones are refiled now. */
+  setTimeouts(t: TimeoutSpec): void {
+    const old = this.#ctx.timeouts;
+    this.#ctx.timeouts = Object.freeze({ ...t });
+    if (t.tcpMs >= old.tcpMs && t.tcpFinMs >= old.tcpFinMs && t.udpMs >= old.udpMs) return;
+    const now = this.#clock.now();
+    for (const v of this.services()) {
+      for (const c of v.connections) {
+        const limit = now + (c.state === 'udp' ? t.udpMs : c.state === 'fin-wait' ? t.tcpFinMs : t.tcpMs);
+        if (c.expiresAt > limit) { c.expiresAt = limit; this.#ctx.wheel.schedule(c); }
+      }
+    }
+  }
 
   services(): IterableIterator<VirtualService> {
     return [...this.#running.values()].map((r) => r.service)[Symbol.iterator]();

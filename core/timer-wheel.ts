@@ -6,6 +6,8 @@ export interface Expiring {
   expiresAt: number;
   /** Set when the owner has already removed it; the wheel drops it silently. */
   gone: boolean;
+  /** The bucket the wheel last filed it under (owned by the wheel; 0 = none). */
+  slot?: number;
 }
 
 /**
@@ -27,10 +29,15 @@ export class TimerWheel<T extends Expiring> {
     this.#onExpire = onExpire;
   }
 
-  /** Files an entry under its current deadline. */
+  /**
+   * Files an entry under its current deadline. Call it again when a deadline moves EARLIER (a shorter timeout);
+   * a later deadline needs nothing. Only the latest filing counts; older copies are skipped when their bucket comes.
+   */
   schedule(entry: T): void {
     if (entry.expiresAt === Infinity) return;
     const slot = Math.ceil(entry.expiresAt / this.#resolutionMs);
+    if (entry.slot === slot) return;
+    entry.slot = slot;
     const bucket = this.#buckets.get(slot);
     if (bucket) bucket.push(entry);
     else this.#buckets.set(slot, [entry]);
@@ -65,7 +72,8 @@ export class TimerWheel<T extends Expiring> {
       const bucket = this.#buckets.get(slot) as T[];
       this.#buckets.delete(slot);
       for (const entry of bucket) {
-        if (entry.gone) continue;
+        if (entry.gone || entry.slot !== slot) continue;
+        entry.slot = 0;
         if (entry.expiresAt <= now) this.#onExpire(entry);
         else this.schedule(entry);
       }

@@ -183,6 +183,7 @@ export class TcpConnection implements ServiceConnection {
   halfClosed(): void {
     if (this.state === 'established') this.plane.service.setState(this, 'fin-wait');
     this.touch();
+    this.plane.ctx.wheel.schedule(this); // tcpfin is shorter than tcp: refile under the earlier deadline
   }
 
   /** Ends the connection now: both sockets are reset (a quiet end would look like success to the peer). */

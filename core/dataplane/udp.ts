@@ -91,6 +91,8 @@ export class UdpSession implements ServiceConnection {
   expiresAt = 0;
   gone = false;
   upstream: dgram.Socket | undefined = undefined;
+  /** Datagrams that arrived while the upstream socket was still connecting (Node refuses to send then). */
+  pending: Buffer[] | undefined = [];
 
   constructor(plane: UdpPlane, clientIp: string, clientPort: number) {
     this.plane = plane;
@@ -106,6 +108,7 @@ export class UdpSession implements ServiceConnection {
     up[kSession] = this;
     up.on('message', onServerMessage);
     up.on('error', onUpstreamError);
+    up.once('connect', onUpstreamConnect);
     up.connect(server.address.port, server.address.host);
     this.upstream = up;
     service.connections.add(this);
@@ -122,9 +125,14 @@ export class UdpSession implements ServiceConnection {
     server.stats.inPkts++;
     server.stats.inBytes += msg.length;
     this.expiresAt = ctx.clock.now() + ctx.timeouts.udpMs;
-    const up = this.upstream as dgram.Socket;
-    // Datagrams sent before the connect completes are queued by Node; sendto-style args are refused once connected.
-    up.send(msg);
+    if (this.pending !== undefined) this.pending.push(msg);
+    else (this.upstream as dgram.Socket).send(msg);
+  }
+
+  connected(): void {
+    const queued = this.pending as Buffer[];
+    this.pending = undefined;
+    for (const msg of queued) (this.upstream as dgram.Socket).send(msg);
   }
 
   toClient(msg: Buffer): void {
@@ -150,6 +158,10 @@ export class UdpSession implements ServiceConnection {
     this.upstream = undefined;
     if (up !== undefined) try { up.close(); } catch { /* already closed */ }
   }
+}
+
+function onUpstreamConnect(this: dgram.Socket): void {
+  (this as Tagged)[kSession].connected();
 }
 
 function onServerMessage(this: dgram.Socket, msg: Buffer): void {

@@ -1,6 +1,6 @@
 import type { RealServer } from '../server.ts';
 import { DEFAULT_EXPIRE_MS, DEFAULT_MAX_ENTRIES, KeyTable } from './keytable.ts';
-import { busyWithSpareElsewhere, connOverhead, leastLoaded } from './load.ts';
+import { busyWithSpareElsewhere, leastLoaded } from './load.ts';
 import type { PickContext, Scheduler, SchedulerOptions } from './types.ts';
 
 interface Entry {
@@ -39,7 +39,7 @@ class Lblc implements Scheduler {
       e.lastUse = now;
       if (e.server.available && !busyWithSpareElsewhere(e.server, this.#servers)) return e.server;
     }
-    const d = leastLoaded(this.#servers, connOverhead, true);
+    const d = leastLoaded(this.#servers, 'wlc');
     if (d === undefined) return undefined;
     if (e !== undefined) e.server = d;
     else this.#table.add(key, { server: d, lastUse: now });

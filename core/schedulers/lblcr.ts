@@ -1,6 +1,6 @@
 import type { RealServer } from '../server.ts';
 import { DEFAULT_EXPIRE_MS, DEFAULT_MAX_ENTRIES, KeyTable } from './keytable.ts';
-import { busyWithSpareElsewhere, connOverhead, leastLoaded, mostLoadedIndex } from './load.ts';
+import { busyWithSpareElsewhere, leastLoaded, mostLoadedIndex } from './load.ts';
 import type { PickContext, Scheduler, SchedulerOptions } from './types.ts';
 
 interface Entry {
@@ -43,20 +43,20 @@ class Lblcr implements Scheduler {
     this.#table.sweep(now);
     const e = this.#table.get(key, now);
     if (e === undefined) {
-      const d = leastLoaded(this.#servers, connOverhead, true);
+      const d = leastLoaded(this.#servers, 'wlc');
       if (d !== undefined) this.#table.add(key, { set: [d], lastMod: now, lastUse: now });
       return d;
     }
     e.lastUse = now;
     const set = e.set;
-    const d = leastLoaded(set, connOverhead, true);
+    const d = leastLoaded(set, 'wlc');
     // As the kernel: the shrink happens after the choice, so the server dropped may still take this connection.
     if (set.length > 1 && now - e.lastMod > this.#shrinkMs) {
       removeAt(set, mostLoadedIndex(set));
       e.lastMod = now;
     }
     if (d !== undefined && !busyWithSpareElsewhere(d, this.#servers)) return d;
-    const n = leastLoaded(this.#servers, connOverhead, true);
+    const n = leastLoaded(this.#servers, 'wlc');
     if (n === undefined) return undefined;
     if (!set.includes(n)) {
       set.push(n);

@@ -1,6 +1,6 @@
 import type { RealServer } from '../server.ts';
 import { ListScheduler } from './list.ts';
-import { expectedDelay, leastLoaded } from './load.ts';
+import { leastLoaded } from './load.ts';
 import type { Scheduler, SchedulerOptions } from './types.ts';
 
 /**
@@ -8,7 +8,7 @@ import type { Scheduler, SchedulerOptions } from './types.ts';
  * connection sends it to a heavy idle server rather than a light idle one, which wlc cannot tell apart. O(n).
  */
 export function pickSed(servers: readonly RealServer[]): RealServer | undefined {
-  return leastLoaded(servers, expectedDelay, true);
+  return leastLoaded(servers, 'sed');
 }
 
 /** Creates a shortest-expected-delay scheduler. */
