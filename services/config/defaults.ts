@@ -1,0 +1,40 @@
+import { deepFreeze } from './freeze.ts';
+
+/**
+ * Every default of the config, written as an operator would write it in YAML, in one frozen table.
+ * The schema shows them as `default` annotations, the normalizer converts them exactly as it converts
+ * written values, and a test keeps docs/config.md in step. Each group names where its keys live.
+ */
+export const DEFAULTS = deepFreeze({
+  /** `timeouts.*`: as `ipvsadm --set tcp tcpfin udp` (the IPVS defaults). */
+  timeouts: { tcp: '900s', tcpfin: '120s', udp: '300s' },
+  /** Top-level keys. */
+  top: { shutdown_grace: '30s' },
+  /** `services[].*` */
+  service: { mode: 'tcp', scheduler: 'wlc', proxy_protocol: 'off', max_conns: 0, connect_timeout: '5s', retries: 2 },
+  /** `services[].scheduler_options.*`: IPVS sh-fallback on, sh-port off, the mh table size and the lblc expiry. */
+  scheduler_options: { fallback: true, hash_port: false, table_size: 65521, expire: '24h' },
+  /** `services[].persistence.*`: as `ipvsadm -p 300 -M 255.255.255.255`. */
+  persistence: { timeout: '300s', netmask: '255.255.255.255', prefix6: 128 },
+  /** `services[].servers[].*`: as `ipvsadm -a -w 1 -x 0 -y 0`. */
+  server: { weight: 1, max_conns: 0, min_conns: 0 },
+  /** `services[].health.*` for every check type. */
+  health: { interval: '2s', timeout: '1s', rise: 2, fall: 3, alpha: false, inhibit_on_failure: false },
+  /** `services[].health.*` for type http and https. */
+  http_health: { path: '/', expect_status: [200] },
+  /** `services[].health.*` for type exec. */
+  exec_health: { dynamic: false },
+} as const);
+
+/** Where each group of DEFAULTS lives in the YAML, as docs/config.md titles its keys. */
+export const DEFAULT_PLACES: { readonly [G in keyof typeof DEFAULTS]: string } = {
+  timeouts: 'timeouts.',
+  top: '',
+  service: 'services[].',
+  scheduler_options: 'services[].scheduler_options.',
+  persistence: 'services[].persistence.',
+  server: 'services[].servers[].',
+  health: 'services[].health.',
+  http_health: 'services[].health.',
+  exec_health: 'services[].health.',
+};

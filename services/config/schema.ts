@@ -1,0 +1,164 @@
+import type { SchemaObject } from 'ajv';
+import type { ErrorCode } from '../../core/errors.ts';
+import { SCHEDULER_NAMES } from '../../core/schedulers/types.ts';
+import { DEFAULTS } from './defaults.ts';
+import type { ValueFormat } from './values.ts';
+
+/*
+ * The JSON Schema (draft-07) of yoke.yaml. Three annotations beyond the standard, which validate.ts registers:
+ *   x-later  a feature of a later version: a string = the key itself is refused with that message;
+ *            an object = the values it names are refused with their messages (other values go to `enum`).
+ *   x-code   the error code for any fault in this value (E_BAD_WEIGHT for a weight, …); default E_CONFIG_INVALID.
+ *   x-hint   what a value matching `pattern` looks like, said instead of the pattern.
+ */
+
+const L4_ONLY = 'this version runs tcp and udp services';
+const ONE_POOL = `${L4_ONLY}, each with one list of servers`;
+
+/** Modes that later versions add: recognised so that they are refused clearly, at their line. */
+const LATER_MODES = Object.fromEntries(
+  ['http', 'tls', 'imap', 'pop3', 'smtp', 'rtsp', 'cache'].map((m) => [m, `mode: ${m} is not supported yet; ${L4_ONLY}`]),
+);
+
+const SUPPORTED_SCHEDULERS = SCHEDULER_NAMES.join(', ');
+
+/** Schedulers of later versions: the media farm's hot-file locality and the L7 EWMA-latency picker. */
+const LATER_SCHEDULERS = {
+  locality: `scheduler: locality is not supported yet (it comes with the media farm); use one of ${SUPPORTED_SCHEDULERS}`,
+  ewma: `scheduler: ewma is not supported yet (it comes with layer-7 services); use one of ${SUPPORTED_SCHEDULERS}`,
+};
+
+type Schema = SchemaObject;
+
+function later(message: string): Schema {
+  return { 'x-later': message };
+}
+
+function object(properties: Record<string, Schema>, required: readonly string[] = []): Schema {
+  return { type: 'object', properties, required: [...required], additionalProperties: false };
+}
+
+function formatted(format: ValueFormat, extra: Schema = {}): Schema {
+  return { type: 'string', format, ...extra };
+}
+
+function duration(dflt: string): Schema {
+  return formatted('duration', { default: dflt });
+}
+
+function integer(minimum: number, maximum: number, extra: Schema = {}): Schema {
+  return { type: 'integer', minimum, maximum, ...extra };
+}
+
+const NAME: Schema = { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', 'x-hint': 'letters, digits and _ . - only' };
+const BOOLEAN: Schema = { type: 'boolean' };
+const ENDPOINT = formatted('endpoint');
+const U32 = 2 ** 32 - 1;
+const threshold = (dflt: number): Schema => integer(0, U32, { default: dflt, 'x-code': 'E_BAD_THRESHOLD' satisfies ErrorCode });
+
+const server = object({
+  name: NAME,
+  address: ENDPOINT,
+  weight: integer(0, 65535, { default: DEFAULTS.server.weight, 'x-code': 'E_BAD_WEIGHT' satisfies ErrorCode }),
+  max_conns: threshold(DEFAULTS.server.max_conns),
+  min_conns: threshold(DEFAULTS.server.min_conns),
+  capacity: later('capacity is not supported yet (it comes with the locality scheduler); use max_conns to cap a server'),
+  icp: later('icp is not supported yet (it comes with the cache farm)'),
+}, ['address']);
+
+const H = DEFAULTS.health;
+const healthCommon: Record<string, Schema> = {
+  interval: duration(H.interval),
+  timeout: duration(H.timeout),
+  rise: integer(1, 100, { default: H.rise }),
+  fall: integer(1, 100, { default: H.fall }),
+  port: integer(1, 65535),
+  address: formatted('ip'),
+  alpha: { ...BOOLEAN, default: H.alpha },
+  inhibit_on_failure: { ...BOOLEAN, default: H.inhibit_on_failure },
+};
+
+/** One Keepalived checker: TCP_CHECK, HTTP_GET/SSL_GET, SMTP_CHECK, UDP_CHECK, MISC_CHECK. */
+function checker(types: readonly string[], own: Record<string, Schema>, required: readonly string[] = []): Schema {
+  return object({ type: { type: 'string', enum: [...types] }, ...healthCommon, ...own }, ['type', ...required]);
+}
+
+const PAYLOAD = formatted('bytes');
+
+const health: Schema = {
+  type: 'object',
+  required: ['type'],
+  discriminator: { propertyName: 'type' },
+  oneOf: [
+    checker(['tcp'], { send: PAYLOAD, expect: PAYLOAD }),
+    checker(['http', 'https'], {
+      path: { type: 'string', pattern: '^/\\S*$', 'x-hint': 'a path starting with / and without spaces', default: DEFAULTS.http_health.path },
+      host: { type: 'string', pattern: '^\\S+$', 'x-hint': 'a host name without spaces' },
+      expect_status: {
+        type: 'array', items: integer(100, 599), minItems: 1, uniqueItems: true, default: DEFAULTS.http_health.expect_status,
+      },
+      digest: { type: 'string', pattern: '^[0-9a-fA-F]{32}$', 'x-hint': 'the MD5 of the body as 32 hex digits' },
+    }),
+    checker(['smtp'], { helo: { type: 'string', pattern: '^\\S+$', 'x-hint': 'a host name without spaces' } }),
+    checker(['udp'], { send: PAYLOAD, expect: PAYLOAD }),
+    checker(['exec'], { command: { type: 'string', minLength: 1 }, dynamic: { ...BOOLEAN, default: DEFAULTS.exec_health.dynamic } }, ['command']),
+  ],
+};
+
+const SO = DEFAULTS.scheduler_options;
+const P = DEFAULTS.persistence;
+const S = DEFAULTS.service;
+
+const service = object({
+  name: NAME,
+  listen: ENDPOINT,
+  mode: { type: 'string', enum: ['tcp', 'udp', ...Object.keys(LATER_MODES)], 'x-later': LATER_MODES, default: S.mode },
+  scheduler: {
+    type: 'string',
+    enum: [...SCHEDULER_NAMES, ...Object.keys(LATER_SCHEDULERS)],
+    'x-later': LATER_SCHEDULERS,
+    'x-code': 'E_UNKNOWN_SCHEDULER' satisfies ErrorCode,
+    default: S.scheduler,
+  },
+  scheduler_options: object({
+    fallback: { ...BOOLEAN, default: SO.fallback },
+    hash_port: { ...BOOLEAN, default: SO.hash_port },
+    table_size: integer(2, 131071, { format: 'prime' satisfies ValueFormat, default: SO.table_size }),
+    expire: duration(SO.expire),
+  }),
+  persistence: object({
+    timeout: duration(P.timeout),
+    netmask: formatted('netmask', { default: P.netmask }),
+    prefix6: integer(0, 128, { default: P.prefix6 }),
+    group: NAME,
+  }),
+  proxy_protocol: { type: 'string', enum: ['off', 'v1', 'v2'], default: S.proxy_protocol },
+  sorry_server: ENDPOINT,
+  max_conns: integer(0, U32, { default: S.max_conns }),
+  connect_timeout: duration(S.connect_timeout),
+  retries: integer(0, 10, { default: S.retries }),
+  servers: { type: 'array', items: server },
+  health,
+  routes: later(`routes are not supported yet; ${ONE_POOL}`),
+  pools: later(`pools are not supported yet; ${ONE_POOL}`),
+  sticky: later('sticky (cookie and TLS-session stickiness) is not supported yet; use persistence to keep a client on one server'),
+  directory: later(`directory (user lookup for mail) is not supported yet; ${L4_ONLY}`),
+  locality: later('locality is not supported yet (it comes with the media farm\'s locality scheduler)'),
+}, ['name', 'listen']);
+
+/** The schema of a whole yoke.yaml. */
+export const CONFIG_SCHEMA: Schema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  ...object({
+    admin: object({ listen: ENDPOINT, token: formatted('secret') }, ['listen', 'token']),
+    timeouts: object({
+      tcp: duration(DEFAULTS.timeouts.tcp),
+      tcpfin: duration(DEFAULTS.timeouts.tcpfin),
+      udp: duration(DEFAULTS.timeouts.udp),
+    }),
+    shutdown_grace: formatted('duration-or-zero', { default: DEFAULTS.top.shutdown_grace }),
+    services: { type: 'array', items: service },
+    ha: later('ha is not supported yet; this version runs one director without failover'),
+    directories: later('directories (LDAP user lookup) are not supported yet (they come with the mail farm)'),
+  }, ['services']),
+};

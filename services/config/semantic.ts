@@ -1,0 +1,218 @@
+import { formatEndpoint, parseEndpoint } from '../../core/address.ts';
+import { SCHEDULER_NAMES, type SchedulerName } from '../../core/schedulers/types.ts';
+import { DEFAULTS } from './defaults.ts';
+import type { Fault, Segment, SourceMap } from './positions.ts';
+import { label } from './validate.ts';
+import { parseDuration, parseNetmask, parseSecretRef } from './values.ts';
+
+/** The parsed config with the paths the schema faulted: checks read only values the schema accepted. */
+export class CheckedTree {
+  readonly #data: unknown;
+  readonly #faulted: readonly string[];
+
+  constructor(data: unknown, faults: readonly Fault[]) {
+    this.#data = data;
+    this.#faulted = faults.map((f) => `${f.path.join('\u0000')}\u0000`);
+  }
+
+  /** The value at a path as parsed, faults or not. */
+  raw(path: readonly Segment[]): unknown {
+    let node = this.#data;
+    for (const seg of path) {
+      if (typeof node !== 'object' || node === null || !Object.hasOwn(node, seg)) return undefined;
+      node = (node as Record<Segment, unknown>)[seg];
+    }
+    return node;
+  }
+
+  /** The value at a path if the schema accepted it and all below it; `fallback` when absent; undefined when faulted. */
+  valid(path: readonly Segment[], fallback?: unknown): unknown {
+    const prefix = `${path.join('\u0000')}\u0000`;
+    if (this.#faulted.some((f) => f.startsWith(prefix))) return undefined;
+    return this.raw(path) ?? fallback;
+  }
+}
+
+/** Reads a secret file (utf8) for `file:PATH`; throws when it cannot. */
+export type ReadSecret = (path: string) => string;
+
+/** What the cross-field checks found, plus the admin token they resolved. */
+export interface SemanticOutcome {
+  readonly faults: Fault[];
+  readonly token: string | undefined;
+}
+
+/** Which schedulers read each scheduler option (core/schedulers/types.ts). */
+const OPTION_READERS: Record<string, readonly SchedulerName[]> = {
+  fallback: ['sh', 'dh', 'mh'],
+  hash_port: ['sh', 'mh'],
+  table_size: ['mh'],
+  expire: ['lblc', 'lblcr'],
+};
+
+export const HEALTH_NOT_ACTIVE = 'health checks are not active yet: servers stay up unless marked down (yoke ctl)';
+
+/** Remembers the first place each key was seen and reports a later one as E_CONFIG_DUPLICATE, naming the first's line. */
+class FirstSeen {
+  readonly #seen = new Map<string, { line: number; what: string }>();
+  readonly #map: SourceMap;
+  readonly #faults: Fault[];
+
+  constructor(map: SourceMap, faults: Fault[]) {
+    this.#map = map;
+    this.#faults = faults;
+  }
+
+  note(key: string, path: readonly Segment[], what: string, clash: (firstWhat: string, line: number) => string): void {
+    const first = this.#seen.get(key);
+    if (first) {
+      this.#faults.push({ path, aim: 'value', code: 'E_CONFIG_DUPLICATE', message: `${label(path)}: ${clash(first.what, first.line)}` });
+    } else {
+      this.#seen.set(key, { line: this.#map.line(path, 'value'), what });
+    }
+  }
+}
+
+/** An endpoint written in its canonical form, so that `[::1]:80` and `[0::1]:80` collide. */
+function canonical(text: string): string {
+  const e = parseEndpoint(text);
+  return e.family === 6 ? formatEndpoint({ host: new URL(`http://[${e.host}]/`).hostname.slice(1, -1), port: e.port }) : text;
+}
+
+/**
+ * The checks the schema cannot express: uniqueness, thresholds, persistence groups, proxy_protocol on udp,
+ * services without servers, options the scheduler ignores, health checks not yet active, and the admin token.
+ */
+export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.ProcessEnv, readSecret: ReadSecret): SemanticOutcome {
+  const faults: Fault[] = [];
+  const names = new FirstSeen(map, faults);
+  const listens = new FirstSeen(map, faults);
+  const token = resolveToken(tree, env, readSecret, faults);
+  const adminListen = tree.valid(['admin', 'listen']);
+  if (typeof adminListen === 'string') listens.note(`tcp ${canonical(adminListen)}`, ['admin', 'listen'], 'admin.listen', () => '');
+  const groups = new Map<string, GroupMember>();
+  const services = tree.raw(['services']);
+  for (const [i, svc] of (Array.isArray(services) ? services : []).entries()) {
+    const at = (...p: Segment[]): Segment[] => ['services', i, ...p];
+    const name = tree.valid(at('name'));
+    const title = typeof name === 'string' ? `service "${name}"` : label(at());
+    if (typeof name === 'string') names.note(name, at('name'), title, (_, line) => `service name "${name}" is already used at line ${line}`);
+    const mode = tree.valid(at('mode'), DEFAULTS.service.mode);
+    const listen = tree.valid(at('listen'));
+    if (typeof listen === 'string' && typeof mode === 'string') {
+      listens.note(`${mode} ${canonical(listen)}`, at('listen'), title,
+        (first, line) => `${mode} ${listen} is already the listen address of ${first} at line ${line}`);
+    }
+    const proxy = tree.valid(at('proxy_protocol'));
+    if (mode === 'udp' && typeof proxy === 'string' && proxy !== 'off') {
+      faults.push({ path: at('proxy_protocol'), aim: 'value', code: 'E_CONFIG_INVALID', message: `${label(at('proxy_protocol'))}: proxy_protocol is for mode tcp only: remove it or write off` });
+    }
+    checkServers(tree, map, at, title, faults);
+    checkSchedulerOptions(tree, at, faults);
+    checkPersistenceGroup(tree, map, at, title, groups, faults);
+    if (typeof svc === 'object' && svc !== null && Object.hasOwn(svc, 'health')) {
+      faults.push({ path: at('health'), aim: 'key', code: 'E_NOT_SUPPORTED', severity: 'warning', message: HEALTH_NOT_ACTIVE });
+    }
+  }
+  return { faults, token };
+}
+
+function resolveToken(tree: CheckedTree, env: NodeJS.ProcessEnv, readSecret: ReadSecret, faults: Fault[]): string | undefined {
+  const path = ['admin', 'token'];
+  const text = tree.valid(path);
+  if (typeof text !== 'string') return undefined;
+  const ref = parseSecretRef(text);
+  let secret: string | undefined;
+  let fault: string;
+  if (ref.kind === 'env') {
+    secret = env[ref.name];
+    fault = secret === undefined ? `environment variable ${ref.name} is not set` : `environment variable ${ref.name} is empty`;
+  } else {
+    try {
+      secret = readSecret(ref.name).trim();
+      fault = `secret file ${ref.name} is empty`;
+    } catch (err) {
+      fault = `cannot read secret file ${ref.name}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+  if (secret) return secret;
+  faults.push({ path, aim: 'value', code: 'E_SECRET', message: `${label(path)}: ${fault}` });
+  return undefined;
+}
+
+function checkServers(tree: CheckedTree, map: SourceMap, at: (...p: Segment[]) => Segment[], title: string, faults: Fault[]): void {
+  const servers = tree.raw(at('servers'));
+  if ((servers === undefined || (Array.isArray(servers) && servers.length === 0))
+    && tree.raw(at('sorry_server')) === undefined && tree.raw(at('pools')) === undefined) {
+    const path = servers === undefined ? at() : at('servers');
+    faults.push({ path, aim: servers === undefined ? 'value' : 'key', code: 'E_CONFIG_INVALID', message: `${title} has no servers: list at least one under servers (or give a sorry_server)` });
+  }
+  if (!Array.isArray(servers)) return;
+  const addresses = new FirstSeen(map, faults);
+  for (const j of servers.keys()) {
+    const address = tree.valid(at('servers', j, 'address'));
+    if (typeof address === 'string') {
+      addresses.note(canonical(address), at('servers', j, 'address'), address, (_, line) => `server ${address} is already listed in ${title} at line ${line}`);
+    }
+    const max = tree.valid(at('servers', j, 'max_conns'), 0);
+    const min = tree.valid(at('servers', j, 'min_conns'), 0);
+    if (typeof max === 'number' && typeof min === 'number' && max !== 0 && min !== 0 && min >= max) {
+      const path = at('servers', j, 'min_conns');
+      faults.push({ path, aim: 'value', code: 'E_BAD_THRESHOLD', message: `${label(path)}: min_conns ${min} must be below max_conns ${max}` });
+    }
+  }
+}
+
+function checkSchedulerOptions(tree: CheckedTree, at: (...p: Segment[]) => Segment[], faults: Fault[]): void {
+  const options = tree.raw(at('scheduler_options'));
+  const scheduler = tree.valid(at('scheduler'), DEFAULTS.service.scheduler) as SchedulerName | undefined;
+  if (typeof options !== 'object' || options === null || !SCHEDULER_NAMES.includes(scheduler as SchedulerName)) return;
+  for (const key of Object.keys(options)) {
+    const readers = OPTION_READERS[key];
+    if (!readers || readers.includes(scheduler as SchedulerName)) continue;
+    faults.push({
+      path: at('scheduler_options', key), aim: 'key', code: 'E_CONFIG_INVALID', severity: 'warning',
+      message: `scheduler_options.${key} has no effect with scheduler ${String(scheduler)}: only ${readers.join(', ')} read${readers.length === 1 ? 's' : ''} it`,
+    });
+  }
+}
+
+interface GroupMember {
+  readonly path: readonly Segment[];
+  readonly title: string;
+  /** Per key: the value compared (ms, prefix length) and as written, or undefined when the schema faulted it. */
+  readonly values: Record<string, { readonly n: number; readonly text: string } | undefined>;
+}
+
+/** Services in one persistence group share templates, so they must agree on what a template covers and how long it lives. */
+function checkPersistenceGroup(
+  tree: CheckedTree, map: SourceMap, at: (...p: Segment[]) => Segment[], title: string, groups: Map<string, GroupMember>, faults: Fault[],
+): void {
+  const group = tree.valid(at('persistence', 'group'));
+  if (typeof group !== 'string') return;
+  const P = DEFAULTS.persistence;
+  const read = <T>(key: string, fallback: T, parse: (v: T) => number): GroupMember['values'][string] => {
+    const v = tree.valid(at('persistence', key), fallback);
+    return v === undefined ? undefined : { n: parse(v as T), text: String(v) };
+  };
+  const values = {
+    timeout: read('timeout', P.timeout, (v: string) => parseDuration(v)),
+    netmask: read('netmask', P.netmask, parseNetmask),
+    prefix6: read('prefix6', P.prefix6, (v: number) => v),
+  };
+  const first = groups.get(group);
+  if (!first) {
+    groups.set(group, { path: at('persistence'), title, values });
+    return;
+  }
+  for (const [key, mine] of Object.entries(values)) {
+    const theirs = first.values[key];
+    if (mine === undefined || theirs === undefined || mine.n === theirs.n) continue;
+    const written = tree.raw(at('persistence', key)) !== undefined;
+    faults.push({
+      path: written ? at('persistence', key) : at('persistence'), aim: written ? 'value' : 'key', code: 'E_CONFIG_INVALID',
+      message: `${label(at('persistence', key))}: persistence group "${group}" needs one ${key} in all its services: `
+        + `${title} has ${mine.text}, ${first.title} (line ${map.line(first.path, 'key')}) has ${theirs.text}`,
+    });
+  }
+}

@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SCHEDULER_NAMES } from '../../core/schedulers/types.ts';
+import { parseConfig } from '../../services/config/load.ts';
+import { check, printed, where, yaml } from './helpers.ts';
+
+/** A service block of three lines plus `extra` lines, for files of several services. */
+function svc(name: string, listen: string, ...extra: string[]): string[] {
+  return [`  - name: ${name}`, `    listen: ${listen}`, ...extra];
+}
+const ONE_SERVER = '    servers: [{ address: 10.0.0.1:80 }]';
+
+describe('cross-field checks', () => {
+  it('a service name used twice is E_CONFIG_DUPLICATE at the second, naming the first line', () => {
+    const r = check(yaml('services:', ...svc('web', '127.0.0.1:80', ONE_SERVER), ...svc('web', '127.0.0.1:81', ONE_SERVER)));
+    assert.deepEqual(printed(r), ['t.yaml:5:11: services[1].name: service name "web" is already used at line 2']);
+    assert.equal(r.problems[0]?.code, 'E_CONFIG_DUPLICATE');
+  });
+
+  it('two services of one mode may not listen on one address, but a tcp and a udp service may', () => {
+    const r = check(yaml(
+      'services:',
+      ...svc('a', '127.0.0.1:53', ONE_SERVER),
+      ...svc('b', '127.0.0.1:53', ONE_SERVER, '    mode: udp'),
+      ...svc('c', '127.0.0.1:53', ONE_SERVER, '    mode: tcp'),
+    ));
+    assert.deepEqual(printed(r), ['t.yaml:10:13: services[2].listen: tcp 127.0.0.1:53 is already the listen address of service "a" at line 3']);
+  });
+
+  it('two spellings of one IPv6 address are one address', () => {
+    const r = check(yaml('services:', ...svc('a', '"[::1]:80"', ONE_SERVER), ...svc('b', '"[0:0::1]:80"', ONE_SERVER)));
+    assert.deepEqual(where(r), ['6:13 E_CONFIG_DUPLICATE']);
+  });
+
+  it('admin.listen may not be a tcp service\'s listen address', () => {
+    const r = check(yaml('admin: { listen: 127.0.0.1:9900, token: env:YOKE_ADMIN_TOKEN }', 'services:', ...svc('a', '127.0.0.1:9900', ONE_SERVER)));
+    assert.deepEqual(printed(r), ['t.yaml:4:13: services[0].listen: tcp 127.0.0.1:9900 is already the listen address of admin.listen at line 1']);
+  });
+
+  it('a server address listed twice in one service is E_CONFIG_DUPLICATE; two services may share a server', () => {
+    const r = check(yaml(
+      'services:',
+      ...svc('a', '127.0.0.1:80', '    servers:', '      - address: 10.0.0.1:80', '      - address: 10.0.0.2:80', '      - address: 10.0.0.1:80'),
+      ...svc('b', '127.0.0.1:81', ONE_SERVER),
+    ));
+    assert.deepEqual(printed(r), ['t.yaml:7:18: services[0].servers[2].address: server 10.0.0.1:80 is already listed in service "a" at line 5']);
+  });
+
+  it('min_conns at or above max_conns is E_BAD_THRESHOLD at min_conns; either alone is fine', () => {
+    const r = check(yaml(
+      'services:',
+      ...svc('a', '127.0.0.1:80', '    servers:',
+        '      - { address: 10.0.0.1:80, max_conns: 100, min_conns: 100 }',
+        '      - { address: 10.0.0.2:80, max_conns: 100, min_conns: 99 }',
+        '      - { address: 10.0.0.3:80, min_conns: 5 }',
+        '      - { address: 10.0.0.4:80, max_conns: 5 }'),
+    ));
+    assert.deepEqual(printed(r), ['t.yaml:5:60: services[0].servers[0].min_conns: min_conns 100 must be below max_conns 100']);
+    assert.equal(r.problems[0]?.code, 'E_BAD_THRESHOLD');
+  });
+
+  it('services of one persistence group must agree on timeout, netmask and prefix6; 5m and 300s agree', () => {
+    const r = check(yaml(
+      'services:',
+      ...svc('rtsp', '127.0.0.1:554', ONE_SERVER, '    persistence: { group: media }'),
+      ...svc('rtp', '127.0.0.1:5004', ONE_SERVER, '    mode: udp', '    persistence: { group: media, timeout: 5m }'),
+      ...svc('rtcp', '127.0.0.1:5005', ONE_SERVER, '    mode: udp', '    persistence:', '      group: media', '      timeout: 10m', '      netmask: 255.255.255.0'),
+      ...svc('other', '127.0.0.1:5006', ONE_SERVER, '    persistence: { group: media, prefix6: 64 }'),
+    ));
+    assert.deepEqual(printed(r), [
+      't.yaml:17:16: services[2].persistence.timeout: persistence group "media" needs one timeout in all its services: service "rtcp" has 10m, service "rtsp" (line 5) has 300s',
+      't.yaml:18:16: services[2].persistence.netmask: persistence group "media" needs one netmask in all its services: service "rtcp" has 255.255.255.0, service "rtsp" (line 5) has 255.255.255.255',
+      't.yaml:22:43: services[3].persistence.prefix6: persistence group "media" needs one prefix6 in all its services: service "other" has 64, service "rtsp" (line 5) has 128',
+    ]);
+  });
+
+  it('a group member that leaves a differing value to its default is blamed at its persistence key', () => {
+    const r = check(yaml(
+      'services:',
+      ...svc('a', '127.0.0.1:80', ONE_SERVER, '    persistence: { group: g, netmask: 255.255.255.0 }'),
+      ...svc('b', '127.0.0.1:81', ONE_SERVER, '    persistence: { group: g }'),
+    ));
+    assert.deepEqual(where(r), ['9:5 E_CONFIG_INVALID']);
+    assert.match(r.problems[0]?.message ?? '', /service "b" has 255\.255\.255\.255, service "a" \(line 5\) has 255\.255\.255\.0$/);
+  });
+
+  it('proxy_protocol is refused in a udp service, and off is accepted there', () => {
+    const r = check(yaml(
+      'services:',
+      ...svc('a', '127.0.0.1:53', ONE_SERVER, '    mode: udp', '    proxy_protocol: v2'),
+      ...svc('b', '127.0.0.1:54', ONE_SERVER, '    mode: udp', '    proxy_protocol: off'),
+    ));
+    assert.deepEqual(printed(r), ['t.yaml:6:21: services[0].proxy_protocol: proxy_protocol is for mode tcp only: remove it or write off']);
+  });
+
+  it('a netmask whose one-bits are not contiguous is refused at the value', () => {
+    const r = check(yaml('services:', ...svc('a', '127.0.0.1:80', ONE_SERVER, '    persistence: { netmask: 255.0.255.0 }')));
+    assert.deepEqual(printed(r), ['t.yaml:5:29: services[0].persistence.netmask: netmask "255.0.255.0" is not contiguous: its one-bits must come first, as in 255.255.255.0']);
+  });
+
+  it('a Maglev table size that is not prime is refused at the value', () => {
+    const r = check(yaml('services:', ...svc('a', '127.0.0.1:80', ONE_SERVER, '    scheduler: mh', '    scheduler_options: { table_size: 65535 }')));
+    assert.deepEqual(where(r), ['6:38 E_CONFIG_INVALID']);
+    assert.match(r.problems[0]?.message ?? '', /65535 is not a prime/);
+  });
+
+  it('an unknown scheduler is E_UNKNOWN_SCHEDULER listing every scheduler there is', () => {
+    const r = check(yaml('services:', ...svc('a', '127.0.0.1:80', ONE_SERVER, '    scheduler: wlcc')));
+    assert.deepEqual(where(r), ['5:16 E_UNKNOWN_SCHEDULER']);
+    assert.ok(r.problems[0]?.message.endsWith(`is not one of ${SCHEDULER_NAMES.join(', ')}`), r.problems[0]?.message);
+  });
+
+  it('an option the service\'s scheduler does not read is a warning at the key, and the config still loads', () => {
+    const r = check(yaml('services:', ...svc('a', '127.0.0.1:80', ONE_SERVER, '    scheduler: rr', '    scheduler_options: { table_size: 251, fallback: true }')));
+    assert.deepEqual(printed(r), [
+      't.yaml:6:26: warning: scheduler_options.table_size has no effect with scheduler rr: only mh reads it',
+      't.yaml:6:43: warning: scheduler_options.fallback has no effect with scheduler rr: only sh, dh, mh read it',
+    ]);
+    assert.ok(r.config);
+  });
+
+  it('a service needs at least one server, or a sorry server', () => {
+    const r = check(yaml(
+      'services:',
+      ...svc('none', '127.0.0.1:80'),
+      ...svc('empty', '127.0.0.1:81', '    servers: []'),
+      ...svc('sorry', '127.0.0.1:82', '    servers: []', '    sorry_server: 127.0.0.1:9099'),
+    ));
+    assert.deepEqual(printed(r), [
+      't.yaml:2:5: service "none" has no servers: list at least one under servers (or give a sorry_server)',
+      't.yaml:6:5: service "empty" has no servers: list at least one under servers (or give a sorry_server)',
+    ]);
+  });
+
+  it('a value the schema refused is not reported again by the checks', () => {
+    const r = check(yaml('services:', ...svc('a', '127.0.0.1', ONE_SERVER), ...svc('a b', '127.0.0.1', ONE_SERVER)));
+    assert.deepEqual(where(r), ['3:13 E_ADDRESS', '5:11 E_CONFIG_INVALID', '6:13 E_ADDRESS']);
+  });
+});
+
+describe('secrets', () => {
+  const admin = (token: string): string => yaml('admin:', '  listen: 127.0.0.1:9900', `  token: ${token}`, 'services: []');
+
+  it('env:NAME takes the token from the environment', () => {
+    assert.equal(check(admin('env:TOKEN'), { TOKEN: 'abc' }).config?.admin?.token, 'abc');
+  });
+
+  it('an unset or empty variable is E_SECRET at the value', () => {
+    assert.deepEqual(printed(check(admin('env:TOKEN'), {})), ['t.yaml:3:10: admin.token: environment variable TOKEN is not set']);
+    assert.deepEqual(printed(check(admin('env:TOKEN'), { TOKEN: '' })), ['t.yaml:3:10: admin.token: environment variable TOKEN is empty']);
+    assert.equal(check(admin('env:TOKEN'), {}).problems[0]?.code, 'E_SECRET');
+  });
+
+  it('file:PATH reads the file relative to the config\'s folder and trims it', () => {
+    const read: string[] = [];
+    const r = parseConfig(admin('file:secrets/token'), '/etc/yoke/yoke.yaml', {}, (path) => {
+      read.push(path);
+      return '  tok\n';
+    });
+    assert.deepEqual(read, ['/etc/yoke/secrets/token']);
+    assert.equal(r.config?.admin?.token, 'tok');
+  });
+
+  it('a missing or empty secret file is E_SECRET at the value', () => {
+    const missing = parseConfig(admin('file:/nope'), 'y.yaml', {}, () => { throw new Error('ENOENT: no such file'); });
+    assert.deepEqual(printed(missing), ['y.yaml:3:10: admin.token: cannot read secret file /nope: ENOENT: no such file']);
+    const empty = parseConfig(admin('file:/empty'), 'y.yaml', {}, () => ' \n');
+    assert.deepEqual(printed(empty), ['y.yaml:3:10: admin.token: secret file /empty is empty']);
+  });
+
+  it('a token written inline is E_SECRET: secrets as env:NAME or file:PATH', () => {
+    const r = check(admin('hunter2'));
+    assert.deepEqual(printed(r), ['t.yaml:3:10: admin.token: a secret must not be written inline: give secrets as env:NAME or file:PATH']);
+    assert.equal(r.problems[0]?.code, 'E_SECRET');
+    assert.deepEqual(where(check(admin('12345'))), ['3:10 E_SECRET']);
+  });
+});
+
+describe('features of later versions', () => {
+  it('a layer-7 mode is E_NOT_SUPPORTED at the value, and only that', () => {
+    for (const mode of ['http', 'tls', 'imap', 'pop3', 'smtp', 'rtsp', 'cache']) {
+      const r = check(yaml('services:', ...svc('a', '127.0.0.1:80', ONE_SERVER, `    mode: ${mode}`)));
+      assert.deepEqual(printed(r), [`t.yaml:5:11: mode: ${mode} is not supported yet; this version runs tcp and udp services`]);
+      assert.equal(r.problems[0]?.code, 'E_NOT_SUPPORTED');
+    }
+  });
+
+  it('an unknown mode is an ordinary schema error listing tcp and udp', () => {
+    const r = check(yaml('services:', ...svc('a', '127.0.0.1:80', ONE_SERVER, '    mode: sctp')));
+    assert.deepEqual(printed(r), ['t.yaml:5:11: services[0].mode: the string "sctp" is not one of tcp, udp']);
+  });
+
+  it('routes, pools and sticky are refused at their key, whatever they hold', () => {
+    const r = check(yaml(
+      'services:',
+      ...svc('a', '127.0.0.1:80'),
+      '    routes: [{ match: { nonsense: 1 } }]',
+      '    pools: { p: { servers: 5 } }',
+      '    sticky: yes',
+    ));
+    assert.deepEqual(where(r), ['4:5 E_NOT_SUPPORTED', '5:5 E_NOT_SUPPORTED', '6:5 E_NOT_SUPPORTED']);
+  });
+
+  it('top-level ha and directories are refused at their key', () => {
+    const r = check(yaml('ha: { node: lb1 }', 'directories: {}', 'services: []'));
+    assert.deepEqual(where(r), ['1:1 E_NOT_SUPPORTED', '2:1 E_NOT_SUPPORTED']);
+  });
+
+  it('health is validated in full, loads as a typed check, and warns that it is not active yet', () => {
+    const r = check(yaml('services:', ...svc('a', '127.0.0.1:53', ONE_SERVER, '    mode: udp', '    health: { type: udp, send: hex:00ff, expect: "ok" }')));
+    assert.deepEqual(printed(r), ['t.yaml:6:5: warning: health checks are not active yet: servers stay up unless marked down (yoke ctl)']);
+    assert.deepEqual(r.config?.services[0]?.health, {
+      type: 'udp', intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 3, port: undefined, address: undefined,
+      alpha: false, inhibitOnFailure: false, send: [0, 255], expect: [111, 107],
+    });
+  });
+
+  it('each health type admits its own keys only, and the type must be known', () => {
+    const r = check(yaml(
+      'services:',
+      ...svc('a', '127.0.0.1:80', ONE_SERVER, '    health: { type: tcp, path: /x }'),
+      ...svc('b', '127.0.0.1:81', ONE_SERVER, '    health: { type: exec }'),
+      ...svc('b2', '127.0.0.1:85', ONE_SERVER, '    health: { type: exec, command: "" }'),
+      ...svc('c', '127.0.0.1:82', ONE_SERVER, '    health: { type: icmp }'),
+      ...svc('d', '127.0.0.1:83', ONE_SERVER, '    health: { type: udp, send: "hex:0" }'),
+      ...svc('e', '127.0.0.1:84', ONE_SERVER, '    health: { type: http, digest: abc, expect_status: [] }'),
+    ));
+    assert.deepEqual(printed(r).filter((l) => !l.includes('warning')), [
+      't.yaml:5:26: unknown key "path" in services[0].health',
+      't.yaml:9:13: services[1].health: the required key "command" is missing',
+      't.yaml:13:36: services[2].health.command: the value is empty',
+      't.yaml:17:21: services[3].health.type: the string "icmp" is not a check type: use one of tcp, http, https, smtp, udp, exec',
+      't.yaml:21:32: services[4].health.send: "hex:0" is not hex bytes: write pairs of hex digits after hex:, such as hex:00ff',
+      't.yaml:25:35: services[5].health.digest: the string "abc" is not valid: write the MD5 of the body as 32 hex digits',
+      't.yaml:25:55: services[5].health.expect_status: the list is empty: give at least one entry',
+    ]);
+  });
+});

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../../services/config/load.ts';
+import { ENV, where } from './helpers.ts';
+
+const DIR = new URL('../../../shared/examples/', import.meta.url).pathname;
+const HEALTH = 'E_NOT_SUPPORTED warning';
+
+/** What each example must yield: the position and code of every problem, in order. */
+const EXPECTED: Record<string, string[]> = {
+  'l4-web.yaml': [`23:5 ${HEALTH}`, `39:5 ${HEALTH}`],
+  'ha.yaml': ['3:1 E_NOT_SUPPORTED'],
+  'cache.yaml': ['5:11 E_NOT_SUPPORTED', '6:5 E_NOT_SUPPORTED', '18:5 E_NOT_SUPPORTED'],
+  'l7-web.yaml': [
+    '9:11 E_NOT_SUPPORTED', '10:5 E_NOT_SUPPORTED', '16:5 E_NOT_SUPPORTED',
+    '37:11 E_NOT_SUPPORTED', '38:5 E_NOT_SUPPORTED', '41:5 E_NOT_SUPPORTED', '45:5 E_NOT_SUPPORTED',
+  ],
+  'mail.yaml': [
+    '3:1 E_NOT_SUPPORTED', '17:11 E_NOT_SUPPORTED', '18:5 E_NOT_SUPPORTED', '26:11 E_NOT_SUPPORTED',
+    '27:5 E_NOT_SUPPORTED', '35:11 E_NOT_SUPPORTED', '36:5 E_NOT_SUPPORTED',
+  ],
+  'media.yaml': [
+    '5:11 E_NOT_SUPPORTED', '6:16 E_NOT_SUPPORTED', '7:5 E_NOT_SUPPORTED', '12:9 E_NOT_SUPPORTED', '14:9 E_NOT_SUPPORTED',
+    `15:5 ${HEALTH}`,
+  ],
+};
+
+function load(name: string) {
+  return parseConfig(readFileSync(join(DIR, name), 'utf8'), name, ENV);
+}
+
+describe('the shared examples', () => {
+  it('every example file has its expectation here', () => {
+    assert.deepEqual(readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort(), Object.keys(EXPECTED).sort());
+  });
+
+  it('l4-web.yaml loads, with only the warning that health checks are not active, at each health key', () => {
+    const r = load('l4-web.yaml');
+    assert.deepEqual(where(r), EXPECTED['l4-web.yaml']);
+    const web = r.config?.services[0];
+    assert.equal(web?.persistence?.timeoutMs, 300_000);
+    assert.equal(web?.proxyProtocol, 'v2');
+    assert.deepEqual(web?.servers.map((s) => [s.weight, s.maxConns, s.minConns]), [[1, 0, 0], [2, 1000, 800]]);
+    assert.deepEqual(web?.health && web.health.type === 'http' && web.health.expectStatus, [200]);
+    const dns = r.config?.services[1];
+    assert.deepEqual(dns?.health?.type === 'udp' && dns.health.send, [0]);
+    assert.equal(r.config?.admin?.token, ENV.YOKE_ADMIN_TOKEN);
+  });
+
+  for (const name of Object.keys(EXPECTED).filter((n) => n !== 'l4-web.yaml')) {
+    it(`${name} is refused only for features of later versions, each at its line`, () => {
+      const r = load(name);
+      assert.equal(r.config, undefined);
+      assert.deepEqual(where(r), EXPECTED[name]);
+      for (const p of r.problems) {
+        if (p.severity === 'error') assert.match(p.message, /not supported yet/);
+      }
+    });
+  }
+
+  it('the messages name the feature and what this version runs', () => {
+    const r = load('cache.yaml');
+    assert.deepEqual(r.problems.map((p) => p.message), [
+      'mode: http is not supported yet; this version runs tcp and udp services',
+      'pools are not supported yet; this version runs tcp and udp services, each with one list of servers',
+      'routes are not supported yet; this version runs tcp and udp services, each with one list of servers',
+    ]);
+  });
+});
