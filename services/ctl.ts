@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { YokeError } from '../core/errors.ts';
+import { ERROR_CODES, YokeError, type ErrorCode } from '../core/errors.ts';
 import type { ConnectionView, ServerView, ServiceView, TemplateView } from './admin/views.ts';
 
 /**
@@ -125,11 +125,10 @@ export class AdminClient {
     } catch (err) {
       throw new YokeError('E_ADMIN_UNREACHABLE', `${this.#base}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
     }
-    const json = (await res.json()) as { error?: { code: string; message: string } };
+    const json = (await res.json()) as { error?: { code: string; detail: string } };
     if (!res.ok) {
-      const e = new YokeError('E_ADMIN_REQUEST', json.error?.message ?? `HTTP ${res.status}`);
-      (e as { code: string }).code = json.error?.code ?? 'E_ADMIN_REQUEST';
-      throw e;
+      const code = json.error?.code ?? '';
+      throw new YokeError(code in ERROR_CODES ? (code as ErrorCode) : 'E_ADMIN_REQUEST', json.error?.detail ?? `HTTP ${res.status}`);
     }
     return json as T;
   }

@@ -125,7 +125,7 @@ export class AdminServer {
       send(res, req.method === 'POST' && route.pattern.source === '^/api/v1/services$' ? 201 : 200, result);
     } catch (err) {
       const e = toAdminError(err);
-      send(res, e.status, { error: { code: e.code, message: e.message } });
+      send(res, e.status, { error: { code: e.code, detail: e.detail, message: e.message } });
     }
   }
 
@@ -150,10 +150,12 @@ export class AdminServer {
 class AdminError extends Error {
   readonly status: number;
   readonly code: ErrorCode;
+  readonly detail: string;
   constructor(status: number, code: ErrorCode, detail: string) {
     super(`${detail} (${ERROR_CODES[code]})`);
     this.status = status;
     this.code = code;
+    this.detail = detail;
   }
 }
 
@@ -163,11 +165,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
 
 function toAdminError(err: unknown): AdminError {
   if (err instanceof AdminError) return err;
-  if (err instanceof YokeError) {
-    const e = new AdminError(STATUS_BY_CODE[err.code] ?? 400, err.code, err.detail);
-    e.message = err.message;
-    return e;
-  }
+  if (err instanceof YokeError) return new AdminError(STATUS_BY_CODE[err.code] ?? 400, err.code, err.detail);
   return new AdminError(500, 'E_ADMIN_REQUEST', `internal error: ${err instanceof Error ? err.message : String(err)}`);
 }
 
