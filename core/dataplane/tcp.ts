@@ -148,7 +148,10 @@ export class TcpConnection implements ServiceConnection {
     up.connect(server.address.port, server.address.host);
     const pp = service.spec.proxyProtocol;
     if (pp !== 'off' && ctx.proxyHeader !== undefined) {
-      up.write(ctx.proxyHeader(pp, { host: this.clientIp, port: this.clientPort, family: this.client.remoteFamily === 'IPv6' ? 6 : 4 }, service.listen));
+      const c = this.client;
+      const family = c.remoteFamily === 'IPv6' ? 6 : 4;
+      // The address the client actually reached (a wildcard or port-0 listen address says less).
+      up.write(ctx.proxyHeader(pp, { host: this.clientIp, port: this.clientPort, family }, { host: c.localAddress as string, port: c.localPort as number, family }));
     }
     if (this.replay !== undefined) up.write(this.replay);
   }

@@ -179,3 +179,36 @@ describe('TCP proxy, end to end on loopback', () => {
     for (let i = 0; i < 5; i++) assert.equal(await ask('user-42'), first, 'the same key lands on the same server');
   });
 });
+
+describe('PROXY protocol towards real servers', () => {
+  it('v1 and v2 headers tell the real server who the client is, ahead of the client\'s bytes', async () => {
+    const { encodeProxyV1, encodeProxyV2 } = await import('../../l7/proxy-protocol/encode.ts');
+    const { decodeProxy } = await import('../../l7/proxy-protocol/decode.ts');
+    const backend = await tcpBackend('P', { greet: false });
+    const d = new Director({ proxyHeader: (v, client, vip) => (v === 'v1' ? encodeProxyV1(client, vip) : encodeProxyV2(client, vip, 'stream')) });
+    try {
+      for (const version of ['v1', 'v2'] as const) {
+        const name = `pp-${version}`;
+        await d.addService(spec(name, [server(backend.address)], { proxyProtocol: version }));
+        const port = d.planeOf(name)!.port;
+        const s = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.9' });
+        await new Promise((r) => s.once('connect', r));
+        const localPort = s.localPort;
+        s.write('hello');
+        const done = drainUntilClose(s);
+        s.end();
+        const echoed = (await done).data;
+        const decoded = decodeProxy(echoed);
+        assert.equal(decoded.kind, 'ok');
+        if (decoded.kind !== 'ok') return;
+        assert.equal(decoded.header.version, version === 'v1' ? 1 : 2);
+        assert.deepEqual(decoded.header.src, { host: '127.0.0.9', port: localPort, family: 4 });
+        assert.deepEqual(decoded.header.dst, { host: '127.0.0.1', port, family: 4 });
+        assert.equal(echoed.subarray(decoded.length).toString(), 'hellobye P\n');
+      }
+    } finally {
+      await d.shutdown(0);
+      await backend.close();
+    }
+  });
+});
