@@ -1,0 +1,14 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { yoke } from '../helpers/daemon.ts';
+
+it('yoke demo shows round robin, persistence and a drain, then stops cleanly with --once', async () => {
+  const r = await yoke(['demo', '--once'], { YOKE_LOG_PRETTY: '0' });
+  assert.equal(r.code, 0, r.stderr);
+  const line = (prefix: string) => r.stdout.split('\n').find((l) => l.startsWith(prefix)) ?? '';
+  const servers = (l: string) => l.split('->')[1]!.trim().split(/\s+/).filter((w) => w.startsWith('demo-server-'));
+  assert.deepEqual(servers(line('1. round robin')), ['demo-server-1', 'demo-server-2', 'demo-server-3', 'demo-server-1', 'demo-server-2', 'demo-server-3']);
+  assert.equal(new Set(servers(line('2. persistence'))).size, 1);
+  assert.ok(!servers(line('3. drain')).includes('demo-server-2'));
+  assert.equal(servers(line('3. drain')).length, 6);
+});
