@@ -1,4 +1,5 @@
 import type { RealServer } from '../server.ts';
+import { HASH_RANGE, mixInt } from './hash.ts';
 import { connOverhead, isMember } from './load.ts';
 import type { PickContext, Scheduler, SchedulerOptions } from './types.ts';
 
@@ -13,10 +14,17 @@ const DRAWS = 8;
  */
 class PowerOfTwo implements Scheduler {
   readonly name = 'p2c';
-  readonly #random: () => number;
+  /** Injected for tests; when undefined, draws come from #seed and #counter. */
+  readonly #random: (() => number) | undefined;
+  /**
+   * The default source: a hash of a counter (as SplitMix). Every value stays a 30-bit integer, which V8 never boxes;
+   * Math.random's doubles are boxed on the heap in the lower JIT tiers, an allocation per draw.
+   */
+  readonly #seed = Math.floor(Math.random() * HASH_RANGE);
+  #counter = 0;
   #members: readonly RealServer[] = [];
 
-  constructor(random: () => number) {
+  constructor(random: (() => number) | undefined) {
     this.#random = random;
   }
 
@@ -49,14 +57,19 @@ class PowerOfTwo implements Scheduler {
     return undefined;
   }
 
-  /** A random index below n, clamped so a random() that misbehaves (1, NaN) cannot index out of range. */
+  /** A random index below n; an injected random() that misbehaves (1, NaN) cannot index out of range. */
   #index(n: number): number {
+    if (this.#random === undefined) {
+      this.#counter = (this.#counter + 1) & (HASH_RANGE - 1);
+      // Modulo bias is below n / 2^30: nothing for any pool.
+      return mixInt(this.#seed, this.#counter) % n;
+    }
     const i = Math.floor(this.#random() * n);
     return i >= 0 && i < n ? i : 0;
   }
 }
 
-/** Creates a power-of-two-choices scheduler; options.random (default Math.random) is injectable for tests. */
+/** Creates a power-of-two-choices scheduler; options.random (returning [0, 1)) replaces its own random source in tests. */
 export function createP2c(options: SchedulerOptions): Scheduler {
-  return new PowerOfTwo(options.random ?? Math.random);
+  return new PowerOfTwo(options.random);
 }
