@@ -23,6 +23,8 @@ export interface ServiceConnection extends Expiring {
   state: ConnState;
   /** Ends the connection at once (TCP: reset both sides; UDP: forget the session). */
   close(reason: CloseReason): void;
+  /** Its deadline in the wheel passed: a connect attempt fails over, an idle connection or session ends. */
+  expire(): void;
 }
 
 /** True when the state counts as IPVS ActiveConn. */

@@ -41,7 +41,7 @@ export class Director {
 
   constructor(options: DirectorOptions = {}) {
     this.#clock = options.clock ?? coarseClock();
-    const wheel = new TimerWheel<ServiceConnection>(1000, this.#clock, (c) => c.close('timeout'));
+    const wheel = new TimerWheel<ServiceConnection>(1000, this.#clock, (c) => c.expire());
     this.#ctx = { clock: this.#clock, wheel, timeouts: DEFAULT_TIMEOUTS, proxyHeader: options.proxyHeader };
     this.#openers = options.openers ?? new Map();
     wheel.start();

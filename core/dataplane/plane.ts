@@ -21,6 +21,7 @@ export type ProxyHeaderBuilder = (version: 'v1' | 'v2', client: Endpoint, vip: E
 /**
  * The L7 seam: an opener reads from (and may answer) the client before a server is chosen, then says which
  * key to schedule by and which bytes to replay to the chosen server. `undefined` closes the client.
+ * It reads with its own listeners and removes them before resolving; the plane pauses the client at once.
  */
 export interface Opener {
   open(client: import('node:net').Socket): Promise<{ key: string | undefined; replay: Buffer | undefined } | undefined>;

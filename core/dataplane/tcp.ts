@@ -15,7 +15,7 @@ type Tagged = net.Socket & { [kConn]: TcpConnection };
 
 /**
  * The user-space TCP full proxy for one virtual service: accept, choose, connect, pipe both ways with
- * backpressure, honour half-close, retry a failed connect on another server while the client waits paused.
+ * backpressure, honour half-close, retry a failed connect on another server without the client noticing.
  * Socket events go to shared module-level handlers (the connection hangs off the socket), so a new connection
  * allocates two sockets and one TcpConnection, not a dozen closures.
  */
@@ -29,7 +29,7 @@ export class TcpPlane implements Plane {
     this.service = service;
     this.ctx = ctx;
     this.opener = opener;
-    this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.#accept(socket));
+    this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
     this.#server.on('error', () => { /* listen errors are reported by listen(); accept errors (EMFILE) leave the listener up */ });
     service.onServerGone = (server, reset) => {
       if (!reset) return;
@@ -76,7 +76,6 @@ export class TcpPlane implements Plane {
   }
 
   async #open(conn: TcpConnection): Promise<void> {
-    conn.client.resume();
     let opened: Awaited<ReturnType<Opener['open']>>;
     try {
       opened = await (this.opener as Opener).open(conn.client);
@@ -90,7 +89,12 @@ export class TcpPlane implements Plane {
   }
 }
 
-/** One proxied connection: the client socket, the upstream socket, and its connection-table entry. */
+/**
+ * One proxied connection: the client socket, the upstream socket, and its connection-table entry.
+ * The client is read from the start: what it sends while the server is still being connected is written to the
+ * connecting socket (Node queues it) and also kept in `early`, so that a failed connect can replay it to the
+ * next server. Connect and idle deadlines both live in the shared wheel, so a connection costs no timer.
+ */
 export class TcpConnection implements ServiceConnection {
   readonly plane: TcpPlane;
   readonly client: net.Socket;
@@ -102,12 +106,11 @@ export class TcpConnection implements ServiceConnection {
   template: Template | undefined = undefined;
   tried: RealServer[] | undefined = undefined;
   state: ServiceConnection['state'] = 'connecting';
-  expiresAt: number;
+  expiresAt = Infinity;
   gone = false;
-  /** Bytes to replay to the server once connected (L7 peek); kept until the connect succeeds, for retries. */
-  replay: Buffer | undefined = undefined;
+  /** Client bytes sent before the server accepted (L7 replay included); dropped once connected. */
+  early: Buffer[] | undefined = undefined;
   clientEnded = false;
-  upstreamEnded = false;
 
   constructor(plane: TcpPlane, client: net.Socket) {
     this.plane = plane;
@@ -115,20 +118,21 @@ export class TcpConnection implements ServiceConnection {
     this.clientIp = client.remoteAddress as string;
     this.clientPort = client.remotePort as number;
     (client as Tagged)[kConn] = this;
-    client.on('data', onClientData);
     client.on('end', onClientEnd);
     client.on('error', onClientError);
     client.on('close', onSocketClose);
     client.on('drain', onClientDrain);
-    this.expiresAt = plane.ctx.clock.now() + plane.ctx.timeouts.tcpMs;
-    plane.ctx.wheel.schedule(this);
   }
 
   /** Chooses a server (persistence, scheduler, sorry server) and connects; closes the client when none. */
   schedule(replay: Buffer | undefined): void {
-    if (replay !== undefined) this.replay = replay;
+    if (replay !== undefined) this.early = [replay];
     if (!this.plane.service.assign(this)) { this.close(this.tried === undefined ? 'no-server' : 'connect-failed'); return; }
     this.#connect(this.server as RealServer);
+    if (this.tried !== undefined) return; // a retry: the client is already being read
+    const client = this.client;
+    client.on('data', onClientData);
+    if (client.isPaused()) client.resume(); // an opener leaves the client paused
   }
 
   #connect(server: RealServer): void {
@@ -142,10 +146,10 @@ export class TcpConnection implements ServiceConnection {
     up.on('error', onUpstreamError);
     up.on('close', onSocketClose);
     up.on('drain', onUpstreamDrain);
-    up.on('timeout', onUpstreamConnectTimeout);
-    up.setTimeout(service.spec.connectTimeoutMs);
     up.setNoDelay(true);
     up.connect(server.address.port, server.address.host);
+    this.expiresAt = ctx.clock.now() + service.spec.connectTimeoutMs;
+    ctx.wheel.schedule(this);
     const pp = service.spec.proxyProtocol;
     if (pp !== 'off' && ctx.proxyHeader !== undefined) {
       const c = this.client;
@@ -153,10 +157,12 @@ export class TcpConnection implements ServiceConnection {
       // The address the client actually reached (a wildcard or port-0 listen address says less).
       up.write(ctx.proxyHeader(pp, { host: this.clientIp, port: this.clientPort, family }, { host: c.localAddress as string, port: c.localPort as number, family }));
     }
-    if (this.replay !== undefined) up.write(this.replay);
+    const early = this.early;
+    if (early !== undefined) for (let i = 0; i < early.length; i++) up.write(early[i] as Buffer);
+    if (this.clientEnded) up.end();
   }
 
-  /** Connecting failed: try another server while the client waits, up to the service's retries. */
+  /** Connecting failed (refused, unreachable, or the connect deadline passed): try another server, up to `retries`. */
   connectFailed(): void {
     const service = this.plane.service;
     const up = this.upstream;
@@ -168,13 +174,15 @@ export class TcpConnection implements ServiceConnection {
   }
 
   connected(): void {
-    const up = this.upstream as net.Socket;
-    up.setTimeout(0);
-    this.replay = undefined;
+    this.early = undefined;
     this.plane.service.setState(this, 'established');
     this.touch();
-    if (this.clientEnded) up.end();
-    else this.client.resume();
+  }
+
+  /** The wheel says the deadline passed: a connect that takes too long fails over; an idle connection ends. */
+  expire(): void {
+    if (this.state === 'connecting') this.connectFailed();
+    else this.close('timeout');
   }
 
   /** Pushes the idle deadline: established connections get the tcp timeout, half-closed ones tcpfin. */
@@ -184,7 +192,8 @@ export class TcpConnection implements ServiceConnection {
   }
 
   halfClosed(): void {
-    if (this.state === 'established') this.plane.service.setState(this, 'fin-wait');
+    if (this.state !== 'established') return;
+    this.plane.service.setState(this, 'fin-wait');
     this.touch();
     this.plane.ctx.wheel.schedule(this); // tcpfin is shorter than tcp: refile under the earlier deadline
   }
@@ -226,23 +235,24 @@ function connOf(s: net.Socket): TcpConnection {
 
 function onClientData(this: net.Socket, chunk: Buffer): void {
   const c = connOf(this);
-  const up = c.upstream;
-  const server = c.server;
-  if (up === undefined || server === undefined) return;
-  c.plane.service.stats.inPkts++;
-  c.plane.service.stats.inBytes += chunk.length;
+  const up = c.upstream as net.Socket;
+  const server = c.server as RealServer;
+  const stats = c.plane.service.stats;
+  stats.inPkts++;
+  stats.inBytes += chunk.length;
   server.stats.inPkts++;
   server.stats.inBytes += chunk.length;
-  c.expiresAt = c.plane.ctx.clock.now() + c.plane.ctx.timeouts.tcpMs;
+  if (c.state === 'connecting') (c.early ??= []).push(chunk);
+  else c.expiresAt = c.plane.ctx.clock.now() + c.plane.ctx.timeouts.tcpMs;
   if (!up.write(chunk)) this.pause();
 }
 
 function onUpstreamData(this: net.Socket, chunk: Buffer): void {
   const c = connOf(this);
-  const server = c.server;
-  if (server === undefined) return;
-  c.plane.service.stats.outPkts++;
-  c.plane.service.stats.outBytes += chunk.length;
+  const server = c.server as RealServer;
+  const stats = c.plane.service.stats;
+  stats.outPkts++;
+  stats.outBytes += chunk.length;
   server.stats.outPkts++;
   server.stats.outBytes += chunk.length;
   c.expiresAt = c.plane.ctx.clock.now() + c.plane.ctx.timeouts.tcpMs;
@@ -261,24 +271,18 @@ function onClientEnd(this: net.Socket): void {
   const c = connOf(this);
   c.clientEnded = true;
   c.halfClosed();
-  const up = c.upstream;
-  if (up !== undefined && !up.connecting) up.end();
+  c.upstream?.end(); // a connecting socket sends its FIN after the queued bytes
 }
 
 function onUpstreamEnd(this: net.Socket): void {
   const c = connOf(this);
-  c.upstreamEnded = true;
   c.halfClosed();
   c.client.end();
 }
 
 function onUpstreamConnect(this: net.Socket): void {
-  connOf(this).connected();
-}
-
-function onUpstreamConnectTimeout(this: net.Socket): void {
   const c = connOf(this);
-  if (this === c.upstream && this.connecting) c.connectFailed();
+  if (this === c.upstream) c.connected();
 }
 
 function onUpstreamError(this: net.Socket): void {

@@ -147,6 +147,8 @@ export class UdpSession implements ServiceConnection {
     socket.send(msg, this.clientPort, this.clientIp);
   }
 
+  expire(): void { this.close('timeout'); }
+
   close(_reason: CloseReason): void {
     if (this.gone) return;
     this.gone = true;

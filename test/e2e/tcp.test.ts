@@ -212,3 +212,28 @@ describe('PROXY protocol towards real servers', () => {
     }
   });
 });
+
+describe('connect timeout', () => {
+  it('a server whose accept queue is full (SYNs dropped) is given up after connect_timeout and another takes the client', async () => {
+    const { spawn } = await import('node:child_process');
+    // A listener that never accepts, with a backlog of 0: once its queue holds a connection, the kernel drops SYNs.
+    const py = spawn('python3', ['-c', 'import socket,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = Number(await new Promise<string>((r) => py.stdout!.once('data', (d: Buffer) => r(d.toString().trim()))));
+    const fillers = [1, 2, 3].map(() => net.connect(port, '127.0.0.1').on('error', () => {}));
+    await sleep(200);
+    const ok = await tcpBackend('OK');
+    const d = new Director();
+    try {
+      await d.addService(spec('slow', [server(`127.0.0.1:${port}`), server(ok.address)], { scheduler: 'fo', connectTimeoutMs: 500, retries: 1 }));
+      const t0 = Date.now();
+      assert.equal(await whoAnswers(d.planeOf('slow')!.port), 'OK');
+      const waited = Date.now() - t0;
+      assert.ok(waited >= 400 && waited < 2500, `failed over after ${waited} ms (connect_timeout 500 ms, wheel resolution 1 s)`);
+    } finally {
+      for (const f of fillers) f.destroy();
+      py.kill();
+      await d.shutdown(0);
+      await ok.close();
+    }
+  });
+});
