@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import type { Template } from './persistence.ts';
 import type { RealServer } from './server.ts';
 import type { Expiring } from './timer-wheel.ts';
@@ -30,4 +31,14 @@ export interface ServiceConnection extends Expiring {
 /** True when the state counts as IPVS ActiveConn. */
 export function isActive(state: ConnState): boolean {
   return state === 'established';
+}
+
+/** A client connection or datagram turned away: `{ service, reason: 'no-server' | 'limit', client }`. Built only when subscribed. */
+export const refusedChannel = channel('yoke:refused');
+
+/** Counts a refusal on the service and tells subscribers (the daemon logs them, rate-limited). */
+export function refuse(service: { name: string; refused: { noServer: number; limit: number } }, reason: 'no-server' | 'limit', client: string | undefined): void {
+  if (reason === 'limit') service.refused.limit++;
+  else service.refused.noServer++;
+  if (refusedChannel.hasSubscribers) refusedChannel.publish({ service: service.name, reason, client });
 }

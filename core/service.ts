@@ -1,7 +1,7 @@
 import type { Endpoint } from './address.ts';
 import { formatEndpoint } from './address.ts';
 import type { Clock } from './clock.ts';
-import { isActive, type CloseReason, type ServiceConnection } from './connection.ts';
+import { isActive, refuse, type CloseReason, type ServiceConnection } from './connection.ts';
 import { YokeError } from './errors.ts';
 import type { PersistenceTable } from './persistence.ts';
 import { createScheduler } from './schedulers/registry.ts';
@@ -93,7 +93,7 @@ export class VirtualService {
     }
     const sorry = this.sorry;
     if (sorry !== undefined && !wasTried(conn, sorry)) return this.#bind(conn, sorry, undefined);
-    this.refused.noServer++;
+    refuse(this, 'no-server', conn.clientIp);
     return false;
   }
 

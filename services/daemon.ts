@@ -1,3 +1,5 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { refusedChannel } from '../core/connection.ts';
 import { Director } from '../core/director.ts';
 import { YokeError } from '../core/errors.ts';
 import type { ServiceSpec } from '../core/spec.ts';
@@ -30,10 +32,31 @@ export class Daemon {
     });
   }
 
+  /**
+   * Refusals are logged at most once per 10 s per service and reason, with how many there were:
+   * a flood must not turn into a flood of log lines.
+   */
+  #watchRefusals(): () => void {
+    const last = new Map<string, { at: number; suppressed: number }>();
+    const onRefused = (msg: unknown) => {
+      const { service, reason, client } = msg as { service: string; reason: string; client: string | undefined };
+      const key = `${service}/${reason}`;
+      const now = Date.now();
+      const seen = last.get(key);
+      if (seen && now - seen.at < 10_000) { seen.suppressed++; return; }
+      last.set(key, { at: now, suppressed: 0 });
+      const why = reason === 'limit' ? 'the service is at its max_conns limit' : 'no real server is available (all down, drained or over their thresholds, and no sorry server)';
+      this.log.warn({ service, reason, client, suppressedSinceLast: seen?.suppressed ?? 0 }, `connection refused: ${why}`);
+    };
+    subscribe(refusedChannel.name, onRefused);
+    return () => unsubscribe(refusedChannel.name, onRefused);
+  }
+
   /** Loads and starts; throws YokeError E_CONFIG_INVALID (with every problem) or E_LISTEN. */
   static async start(configPath: string, log: Logger): Promise<Daemon> {
     const config = loadOrThrow(configPath, log);
     const d = new Daemon(configPath, config, log);
+    d.onStop(d.#watchRefusals());
     try {
       await d.director.apply(config.services, config.timeouts);
       if (config.admin) {

@@ -1,6 +1,6 @@
 import { channel } from 'node:diagnostics_channel';
 import net from 'node:net';
-import type { CloseReason, ServiceConnection } from '../connection.ts';
+import { refuse, type CloseReason, type ServiceConnection } from '../connection.ts';
 import { YokeError } from '../errors.ts';
 import type { Template } from '../persistence.ts';
 import type { RealServer } from '../server.ts';
@@ -63,8 +63,9 @@ export class TcpPlane implements Plane {
 
   #accept(client: net.Socket): void {
     const service = this.service;
-    if (!service.admits() || client.remoteAddress === undefined) {
-      service.refused.limit++;
+    if (client.remoteAddress === undefined) { client.destroy(); return; } // gone before we got to it
+    if (!service.admits()) {
+      refuse(service, 'limit', client.remoteAddress);
       client.resetAndDestroy();
       return;
     }

@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import type { CloseReason, ServiceConnection } from '../connection.ts';
+import { refuse, type CloseReason, type ServiceConnection } from '../connection.ts';
 import { YokeError } from '../errors.ts';
 import type { Template } from '../persistence.ts';
 import type { RealServer } from '../server.ts';
@@ -25,7 +25,7 @@ export class UdpPlane implements Plane {
   constructor(service: VirtualService, ctx: PlaneContext) {
     this.service = service;
     this.ctx = ctx;
-    this.socket = dgram.createSocket({ type: service.listen.family === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+    this.socket = dgram.createSocket({ type: service.listen.family === 6 ? 'udp6' : 'udp4', reuseAddr: false, lookup: literalLookup });
     this.socket.on('message', (msg, rinfo) => this.#fromClient(msg, rinfo.address, rinfo.port));
     this.socket.on('error', () => { /* a send error on the listening socket loses one datagram, as the network may */ });
     service.onServerGone = (server) => {
@@ -60,7 +60,7 @@ export class UdpPlane implements Plane {
     let session = byPort?.get(port);
     if (session === undefined) {
       const service = this.service;
-      if (!service.admits()) { service.refused.limit++; return; }
+      if (!service.admits()) { refuse(service, 'limit', address); return; }
       session = new UdpSession(this, address, port);
       if (!service.assign(session)) return;
       if (byPort === undefined) this.sessions.set(address, (byPort = new Map()));
@@ -104,7 +104,7 @@ export class UdpSession implements ServiceConnection {
   open(): void {
     const { service, ctx } = this.plane;
     const server = this.server as RealServer;
-    const up = dgram.createSocket(server.address.family === 6 ? 'udp6' : 'udp4') as Tagged;
+    const up = dgram.createSocket({ type: server.address.family === 6 ? 'udp6' : 'udp4', lookup: literalLookup }) as Tagged;
     up[kSession] = this;
     up.on('message', onServerMessage);
     up.on('error', onUpstreamError);
@@ -160,6 +160,14 @@ export class UdpSession implements ServiceConnection {
     this.upstream = undefined;
     if (up !== undefined) try { up.close(); } catch { /* already closed */ }
   }
+}
+
+/**
+ * Every address here is an IP literal (config refuses host names), so the resolver step that dgram runs before
+ * each send is answered on the spot instead of going through dns.lookup and a tick.
+ */
+function literalLookup(host: string, _options: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, host, host.includes(':') ? 6 : 4);
 }
 
 function onUpstreamConnect(this: dgram.Socket): void {

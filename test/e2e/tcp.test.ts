@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Director } from '../../core/director.ts';
@@ -118,9 +119,15 @@ describe('TCP proxy, end to end on loopback', () => {
     await d.addService(spec('limit', [server(a.address)], { maxConns: 3 }));
     const port = d.planeOf('limit')!.port;
     const open = await Promise.all([1, 2, 3].map(() => connectAndGreet(port)));
+    const events: unknown[] = [];
+    const onRefused = (m: unknown) => events.push(m);
+    subscribe('yoke:refused', onRefused);
     const extra = await Promise.allSettled([1, 2, 3, 4, 5].map(() => whoAnswers(port)));
+    unsubscribe('yoke:refused', onRefused);
     assert.equal(extra.filter((r) => r.status === 'rejected').length, 5);
     assert.equal(d.service('limit').refused.limit, 5);
+    assert.equal(events.length, 5);
+    assert.deepEqual(events[0], { service: 'limit', reason: 'limit', client: '127.0.0.1' });
     for (const o of open) o.socket.destroy();
     await sleep(100);
     assert.equal(await whoAnswers(port), 'A');
