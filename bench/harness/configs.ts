@@ -1,0 +1,94 @@
+// Config files for the programs under test, written into the run's folder. Every address is on loopback.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+
+function write(dir: string, name: string, text: string): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** nginx as the HTTP real server: a small static answer on `/`, a large file on `/big` (sendfile). */
+export function nginxBackend(dir: string, port: number, bigFile: string): string {
+  const tmp = join(dir, 'nginx-backend-tmp');
+  mkdirSync(tmp, { recursive: true });
+  return write(dir, 'nginx-backend.conf', `# bench: HTTP real server
+worker_processes 1;
+daemon off;
+pid ${join(dir, 'nginx-backend.pid')};
+error_log ${join(dir, 'nginx-backend.error.log')} warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path ${tmp}/body; proxy_temp_path ${tmp}/proxy; fastcgi_temp_path ${tmp}/fastcgi;
+  uwsgi_temp_path ${tmp}/uwsgi; scgi_temp_path ${tmp}/scgi;
+  keepalive_requests 1000000000;
+  keepalive_timeout 300s;
+  sendfile on;
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    location = / { default_type text/plain; return 200 "hello from the bench real server\\n"; }
+    location = /big { alias ${bigFile}; default_type application/octet-stream; }
+  }
+}
+`);
+}
+
+/** nginx \`stream\` as a candidate: UDP relay (proxy_responses 1) and TCP proxy, one worker. */
+export function nginxStream(dir: string, name: string, opts: { udpPort?: number; udpTarget?: number; tcpPort?: number; tcpTarget?: number }): string {
+  const servers: string[] = [];
+  if (opts.udpPort !== undefined) {
+    servers.push(`  server { listen 127.0.0.1:${opts.udpPort} udp; proxy_pass 127.0.0.1:${opts.udpTarget}; proxy_responses 1; proxy_timeout 10s; }`);
+  }
+  if (opts.tcpPort !== undefined) {
+    servers.push(`  server { listen 127.0.0.1:${opts.tcpPort} backlog=4096; proxy_pass 127.0.0.1:${opts.tcpTarget}; proxy_timeout 15m; }`);
+  }
+  return write(dir, `${name}.conf`, `# bench: nginx stream candidate
+load_module ${NGINX_STREAM_MODULE};
+worker_processes 1;
+worker_rlimit_nofile 19800;
+daemon off;
+pid ${join(dir, `${name}.pid`)};
+error_log ${join(dir, `${name}.error.log`)} warn;
+events { worker_connections 19500; }
+stream {
+${servers.join('\n')}
+}
+`);
+}
+
+/** HAProxy \`mode tcp\`, one thread, IPVS-like timeouts. */
+export function haproxy(dir: string, name: string, port: number, target: number): string {
+  return write(dir, `${name}.cfg`, `# bench: HAProxy candidate
+global
+  nbthread 1
+  maxconn 9600
+defaults
+  mode tcp
+  maxconn 9600
+  timeout connect 5s
+  timeout client 900s
+  timeout server 900s
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be
+backend be
+  server s1 127.0.0.1:${target}
+`);
+}
+
+/** yoke: one L4 service with one real server, round robin. */
+export function yoke(dir: string, name: string, mode: 'tcp' | 'udp', port: number, target: number): string {
+  return write(dir, `${name}.yaml`, `# bench: yoke candidate
+services:
+  - name: bench
+    listen: 127.0.0.1:${port}
+    mode: ${mode}
+    scheduler: rr
+    servers:
+      - address: 127.0.0.1:${target}
+`);
+}
