@@ -14,7 +14,7 @@ export function clientNetworkKey(ip: string, mask4: number, prefix6: number): nu
   return prefix6 >= 128 ? ip : maskIPv6(ip, prefix6);
 }
 
-/** Parses dotted IPv4 text starting at `start` into an unsigned 32-bit number; -1 if it is not IPv4. */
+/** Parses dotted-decimal IPv4 text (no leading zeros) from `start` to the end into an unsigned 32-bit number; -1 if it is not IPv4. */
 export function parseIPv4At(s: string, start: number): number {
   let value = 0;
   let octet = 0;
@@ -27,6 +27,7 @@ export function parseIPv4At(s: string, start: number): number {
       value = value * 256 + octet;
       octet = 0; digits = 0; dots++;
     } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) return -1; // a leading zero (010): refused, as node:net isIPv4 and inet_pton do
       octet = octet * 10 + (c - 48);
       if (++digits > 3) return -1;
     } else return -1;
@@ -73,5 +74,6 @@ function expandIPv6(ip: string): number[] {
   };
   const h = parse(head);
   const t = tail === undefined ? [] : parse(tail);
-  return [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  // Text with more than 8 groups is not IPv6; clamp rather than throw (a client key must never throw).
+  return [...h, ...new Array<number>(Math.max(0, 8 - h.length - t.length)).fill(0), ...t];
 }

@@ -67,6 +67,7 @@ export class Estimator {
     this.#source = source;
     this.#intervalMs = intervalMs;
     this.#now = now;
+    this.#lastAt = now(); // so a tick before start() measures from construction, not from the epoch
   }
 
   start(): void {
