@@ -38,14 +38,17 @@ export class Director {
   readonly #openers: ReadonlyMap<string, Opener>;
   /** Services removed while connections were open: kept until those finish, for shutdown and counters. */
   readonly #retired = new Set<VirtualService>();
+  readonly #timer: NodeJS.Timeout;
 
   constructor(options: DirectorOptions = {}) {
     this.#clock = options.clock ?? coarseClock();
     const wheel = new TimerWheel<ServiceConnection>(1000, this.#clock, (c) => c.expire());
     this.#ctx = { clock: this.#clock, wheel, timeouts: DEFAULT_TIMEOUTS, proxyHeader: options.proxyHeader };
     this.#openers = options.openers ?? new Map();
-    wheel.start();
     this.#estimator.start();
+    // One timer for the connection table and every persistence table.
+    this.#timer = setInterval(() => this.tick(), 1000);
+    this.#timer.unref();
   }
 
   get timeouts(): TimeoutSpec { return this.#ctx.timeouts; }
@@ -190,7 +193,7 @@ export class Director {
     while (services.some((s) => s.connections.size > 0) && Date.now() < deadline) await sleep(50);
     for (const s of services) s.closeAll('shutdown');
     this.#estimator.stop();
-    this.#ctx.wheel.stop();
+    clearInterval(this.#timer);
   }
 
   /** Runs the idle wheel and the estimator once (tests with a manual clock). */
@@ -225,7 +228,6 @@ export class Director {
       let t = this.#groups.get(p.group);
       if (t === undefined || !same(t)) {
         t = new PersistenceTable(settings, this.#clock);
-        t.start();
         this.#groups.set(p.group, t);
       }
       return t;
@@ -234,9 +236,7 @@ export class Director {
       current.settings.timeoutMs = settings.timeoutMs;
       return current;
     }
-    const t = new PersistenceTable(settings, this.#clock);
-    t.start();
-    return t;
+    return new PersistenceTable(settings, this.#clock);
   }
 
   *#counters(): Iterable<Counters> {

@@ -1,6 +1,6 @@
 /**
  * One table of error codes. Each entry says what went wrong in general and what the operator should do;
- * the detail at the throw site says what exactly. docs/errors.md is kept in step by test/errors.test.ts.
+ * the detail at the throw site says what exactly. docs/errors.md is kept in step by test/core/errors.test.ts.
  */
 export const ERROR_CODES = {
   E_CONFIG_SYNTAX: 'the config file is not valid YAML: fix the syntax at the position shown',

@@ -13,6 +13,8 @@ export interface Template extends Expiring {
   readonly identity: string;
   /** The server the template was made for; its persistConns counts the template. */
   readonly server: RealServer;
+  /** The table that holds it: connections detach through it even after a reload replaced the service's table. */
+  readonly table: PersistenceTable;
   /** Connections currently following this template. */
   conns: number;
   readonly createdAt: number;
@@ -61,7 +63,7 @@ export class PersistenceTable {
   create(key: number | string, identity: string, server: RealServer): Template {
     const old = this.#templates.get(key);
     if (old) this.#drop(old);
-    const t: Template = { key, identity, server, conns: 0, createdAt: this.#clock.now(), expiresAt: Infinity, gone: false };
+    const t: Template = { key, identity, server, table: this, conns: 0, createdAt: this.#clock.now(), expiresAt: Infinity, gone: false };
     this.#templates.set(key, t);
     server.persistConns++;
     return t;
@@ -95,9 +97,7 @@ export class PersistenceTable {
 
   get size(): number { return this.#templates.size; }
 
-  start(): void { this.#wheel.start(); }
-  stop(): void { this.#wheel.stop(); }
-  /** Expires due templates now (tests, with a ManualClock). */
+  /** Expires due templates; the director calls it from its one timer (tests, after moving a ManualClock). */
   tick(): void { this.#wheel.tick(); }
 
   #drop(t: Template): void {

@@ -90,15 +90,18 @@ export class RealServer {
     else this.overloaded = false;
   }
 
-  /** Applies new settings from config or the admin API; thresholds are re-evaluated at once. */
+  /**
+   * Applies new settings from config or the admin API. As IPVS does on an edit, removing or raising the upper
+   * threshold clears the overload flag (the next connection sets it again if still at the limit); lowering it to
+   * the current total sets the flag at once, so a cut takes effect before the next connection.
+   */
   configure(s: Omit<ServerSettings, 'address'>): void {
+    const raised = s.maxConns === 0 || s.maxConns > this.maxConns;
     this.name = s.name;
     this.weight = s.weight;
     this.maxConns = s.maxConns;
     this.minConns = s.minConns;
-    const total = this.totalConns;
-    if (this.maxConns !== 0 && total >= this.maxConns) this.overloaded = true;
-    else if (this.maxConns === 0) this.overloaded = false;
-    else if (this.overloaded && (this.minConns !== 0 ? total < this.minConns : total * 4 < this.maxConns * 3)) this.overloaded = false;
+    if (raised) this.overloaded = false;
+    if (this.maxConns !== 0 && this.totalConns >= this.maxConns) this.overloaded = true;
   }
 }

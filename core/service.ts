@@ -116,7 +116,7 @@ export class VirtualService {
     const s = conn.server;
     if (s !== undefined) { s.unbind(isActive(conn.state)); conn.server = undefined; }
     const t = conn.template;
-    if (t !== undefined) { this.persistence?.detach(t); conn.template = undefined; }
+    if (t !== undefined) { t.table.detach(t); conn.template = undefined; }
   }
 
   // --- control plane: the operations config reload and the admin API use ---

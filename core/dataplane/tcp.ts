@@ -54,11 +54,10 @@ export class TcpPlane implements Plane {
     });
   }
 
+  /** Stops accepting at once; Node's close callback would wait for every accepted connection, so it is not awaited. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.#server.listening) return resolve();
-      this.#server.close(() => resolve());
-    });
+    if (this.#server.listening) this.#server.close();
+    return Promise.resolve();
   }
 
   #accept(client: net.Socket): void {
@@ -203,12 +202,8 @@ export class TcpConnection implements ServiceConnection {
   close(reason: CloseReason): void {
     if (this.gone) return;
     this.#finish(reason);
-    if (!this.client.destroyed) this.client.resetAndDestroy();
-    const up = this.upstream;
-    if (up !== undefined && !up.destroyed) {
-      if (up.connecting) up.destroy();
-      else up.resetAndDestroy();
-    }
+    abort(this.client);
+    if (this.upstream !== undefined) abort(this.upstream);
   }
 
   /** One socket closed: when both are, the entry goes; until then the survivor is ended gracefully. */
@@ -228,6 +223,16 @@ export class TcpConnection implements ServiceConnection {
     service.release(this);
     if (connClosed.hasSubscribers) connClosed.publish({ service: service.name, client: this.clientIp, reason });
   }
+}
+
+/**
+ * Resets a socket (RST), or destroys it when a reset is not possible: libuv refuses to reset a socket that is
+ * still connecting or already shutting down (end() called), and a refused reset would leave the handle open.
+ */
+function abort(s: net.Socket): void {
+  if (s.destroyed) return;
+  if (s.connecting || s.writableEnded) s.destroy();
+  else s.resetAndDestroy();
 }
 
 function connOf(s: net.Socket): TcpConnection {

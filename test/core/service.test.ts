@@ -136,13 +136,8 @@ describe('VirtualService.assign with persistence', () => {
     v.release(c);
     clock.advance(2 * TIMEOUT);
     table?.tick();
-    // KNOWN BUG (core/service.ts release): it detaches through `this.persistence`, which the reload set to
-    // undefined, so the template is never detached: it stays in the old table and s.persistConns stays 1 for
-    // good (shown by `yoke ctl --persistent-conns`). Repro: persistent service, assign a connection,
-    // reconfigure(spec without persistence, undefined), release the connection: t.conns is still 1.
-    // assert.equal(t.conns, 0);
-    // assert.equal(s.persistConns, 0);
-    void s; void t;
+    assert.equal(t.conns, 0);
+    assert.equal(s.persistConns, 0);
   });
 
   it('release detaches the template: the last release starts its timeout', () => {
