@@ -12,13 +12,14 @@ import type { Section } from './report.ts';
 import { httpScenario } from './scenarios/http.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import { profileScenario } from './scenarios/profile.ts';
+import { syscallsScenario } from './scenarios/syscalls.ts';
 import { startTcpSet, type TcpSet } from './scenarios/tcp-set.ts';
 import { transferScenario } from './scenarios/transfer.ts';
 import { udpScenario } from './scenarios/udp.ts';
 
-const SCENARIOS = ['keepalive', 'short', 'transfer', 'udp', 'memory', 'profile'] as const;
+const SCENARIOS = ['keepalive', 'short', 'transfer', 'syscalls', 'udp', 'memory', 'profile'] as const;
 type Scenario = (typeof SCENARIOS)[number];
-const TCP_SCENARIOS: readonly Scenario[] = ['keepalive', 'short', 'transfer'];
+const TCP_SCENARIOS: readonly Scenario[] = ['keepalive', 'short', 'transfer', 'syscalls'];
 
 function parseArgs(argv: string[]): { plan: Plan; scenarios: Scenario[] } {
   let plan: Plan = argv.includes('--quick') ? QUICK : FULL;
@@ -106,7 +107,12 @@ async function main(): Promise<void> {
       set = await startTcpSet(ctx);
       const s = set;
       for (const id of tcp) {
-        await attempt(id, () => (id === 'transfer' ? transferScenario(ctx, s) : httpScenario(ctx, s, id as 'keepalive' | 'short')));
+        await attempt(id, () => {
+          if (id === 'transfer') return transferScenario(ctx, s);
+          // Warm for the syscall counts only when keep-alive and short connections have not already done it.
+          if (id === 'syscalls') return syscallsScenario(ctx, s, !(tcp.includes('keepalive') && tcp.includes('short')));
+          return httpScenario(ctx, s, id as 'keepalive' | 'short');
+        });
       }
     } catch (e) {
       failures.push(`- tcp candidates: ${e instanceof Error ? e.message : String(e)}`);
@@ -123,7 +129,7 @@ async function main(): Promise<void> {
     '', header, '',
     ...sections.flatMap((s) => [s.markdown, '']),
     ...(failures.length > 0 ? ['### Failures', '', ...failures, ''] : []),
-    `Took ${((Date.now() - t0) / 60000).toFixed(1)} min. Raw rounds: \`bench/out/${stamp}/results.json\`; logs beside it.`,
+    `Took ${((Date.now() - t0) / 60000).toFixed(1)} min; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}. Raw rounds: \`bench/out/${stamp}/results.json\`; logs beside it.`,
   ].join('\n');
   writeFileSync(join(dir, 'results.md'), md + '\n');
   writeFileSync(join(dir, 'results.json'), JSON.stringify({ command, plan, sections: sections.map((s) => ({ id: s.id, raw: s.raw })), failures }, null, 1));

@@ -7,7 +7,7 @@ export type Row = Record<string, number>;
 export interface Section {
   readonly id: string;
   readonly markdown: string;
-  readonly raw: Record<string, Row[]>;
+  readonly raw: Readonly<Record<string, unknown>>;
 }
 
 export function median(xs: readonly number[]): number {
@@ -43,6 +43,12 @@ export function ratio(a: number | undefined, b: number | undefined): string {
 export interface Column {
   readonly title: string;
   readonly cell: (m: Row, name: string) => string;
+}
+
+/** A candidate's rounds of one figure, e.g. "13.8 / 52.7 / 15.3": shows the spread behind a median. */
+export function byRound(rows: readonly Row[] | undefined, key: string): string {
+  const xs = (rows ?? []).map((r) => r[key] ?? NaN);
+  return xs.some((x) => Number.isFinite(x)) ? xs.map((x) => fmt(x)).join(' / ') : '–';
 }
 
 /** A markdown table: one line per candidate, cells from its medians. */

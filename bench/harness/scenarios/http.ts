@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { Ctx } from '../ctx.ts';
 import { cpuTicks, runPinned } from '../proc.ts';
-import { fmt, medians, ratio, table, type Row, type Section } from '../report.ts';
+import { byRound, fmt, medians, ratio, table, type Row, type Section } from '../report.ts';
 import { alternate, cpuSeconds, type Candidate } from './common.ts';
 import type { TcpSet } from './tcp-set.ts';
 
@@ -59,6 +59,7 @@ export async function httpScenario(ctx: Ctx, set: TcpSet, kind: 'keepalive' | 's
       { title: 'proxy CPU %', cell: (m) => fmt(m.proxy_cpu_pct) },
       { title: 'CPU µs/req', cell: (m) => fmt(m.cpu_us_per_req) },
       { title: 'CPU/req ÷ HAProxy', cell: (m) => ratio(m.cpu_us_per_req, ha?.cpu_us_per_req) },
+      { title: 'CPU µs/req by round', cell: (_m, name) => byRound(raw[name], 'cpu_us_per_req') },
       { title: 'errors', cell: (m) => fmt(m.errors) },
     ], meds),
     '',

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as configs from '../configs.ts';
 import { freePort, startHaproxy, startNginx, startNode, startYoke, waitTcp, type Ctx } from '../ctx.ts';
 import { rssKiB, runPinned, spawnPinned, stop, type Proc } from '../proc.ts';
-import { fmt, medians, ratio, table, type Row, type Section } from '../report.ts';
+import { byRound, fmt, medians, ratio, table, type Row, type Section } from '../report.ts';
 
 const WARM_CONNS = 300;
 const SETTLE_MS = 3000;
@@ -87,6 +87,7 @@ export async function memoryScenario(ctx: Ctx): Promise<Section> {
       { title: 'RSS after MiB', cell: (m) => fmt(m.rss_after_mib) },
       { title: 'KiB per connection', cell: (m) => fmt(m.kib_per_conn) },
       { title: '÷ HAProxy', cell: (m) => ratio(m.kib_per_conn, ha?.kib_per_conn) },
+      { title: 'KiB/conn by round', cell: (_m, name) => byRound(raw[name], 'kib_per_conn') },
       { title: 'connections ok', cell: (m) => fmt(m.ok) },
       { title: 'failed', cell: (m) => fmt(m.failed) },
     ], meds),

@@ -2,7 +2,7 @@
 // one transfer after another for the window; MB/s and the proxy's CPU seconds per GiB carried.
 import type { Ctx } from '../ctx.ts';
 import { cpuTicks, runPinned } from '../proc.ts';
-import { fmt, medians, ratio, table, type Row, type Section } from '../report.ts';
+import { byRound, fmt, medians, ratio, table, type Row, type Section } from '../report.ts';
 import { alternate, cpuSeconds, type Candidate } from './common.ts';
 import { BIG_BYTES, type TcpSet } from './tcp-set.ts';
 
@@ -48,6 +48,7 @@ export async function transferScenario(ctx: Ctx, set: TcpSet): Promise<Section> 
       { title: 'proxy CPU %', cell: (m) => fmt(m.proxy_cpu_pct) },
       { title: 'proxy CPU s/GiB', cell: (m) => fmt(m.cpu_s_per_gib) },
       { title: 'CPU/GiB ÷ HAProxy', cell: (m) => ratio(m.cpu_s_per_gib, ha?.cpu_s_per_gib) },
+      { title: 'CPU s/GiB by round', cell: (_m, name) => byRound(raw[name], 'cpu_s_per_gib') },
       { title: 'transfers/window', cell: (m) => fmt(m.transfers) },
     ], meds),
     '',

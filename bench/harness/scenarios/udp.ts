@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as configs from '../configs.ts';
 import { freePort, startNginx, startNode, startYoke, waitUdp, type Ctx } from '../ctx.ts';
 import { cpuTicks, runPinned, stop } from '../proc.ts';
-import { fmt, medians, ratio, table, type Row, type Section } from '../report.ts';
+import { byRound, fmt, medians, ratio, table, type Row, type Section } from '../report.ts';
 import { alternate, cpuSeconds, type Candidate } from './common.ts';
 
 const SOCKETS = 4;
@@ -68,6 +68,7 @@ export async function udpScenario(ctx: Ctx): Promise<Section> {
       { title: 'relay CPU %', cell: (m) => fmt(m.proxy_cpu_pct) },
       { title: 'CPU µs/round trip', cell: (m) => fmt(m.cpu_us_per_rt) },
       { title: 'CPU/rt ÷ nginx', cell: (m) => ratio(m.cpu_us_per_rt, ng_?.cpu_us_per_rt) },
+      { title: 'CPU µs/rt by round', cell: (_m, name) => byRound(raw[name], 'cpu_us_per_rt') },
       { title: 'lost', cell: (m) => fmt(m.lost) },
     ], meds),
     '',
