@@ -13,14 +13,13 @@ export interface Expiring {
 /**
  * A coarse timer wheel: entries sit in buckets of `resolutionMs`. When a bucket comes due, each entry is
  * checked against its current deadline: expired ones go to `onExpire`, the others move to their new bucket.
- * So activity costs a field write, never a timer, and there is one interval timer for everything.
+ * So activity costs a field write, never a timer; the owner calls tick() from its one interval timer.
  */
 export class TimerWheel<T extends Expiring> {
   readonly #buckets = new Map<number, T[]>();
   readonly #resolutionMs: number;
   readonly #clock: Clock;
   readonly #onExpire: (entry: T) => void;
-  #timer: NodeJS.Timeout | undefined;
   #nextDue = Infinity;
 
   constructor(resolutionMs: number, clock: Clock, onExpire: (entry: T) => void) {
@@ -44,19 +43,7 @@ export class TimerWheel<T extends Expiring> {
     if (slot < this.#nextDue) this.#nextDue = slot;
   }
 
-  /** Runs the wheel on its own interval timer (unref'd: it never keeps the process alive). */
-  start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => this.tick(), this.#resolutionMs);
-    this.#timer.unref();
-  }
-
-  stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /** Expires everything due by now. Tests call it after moving a ManualClock. */
+  /** Expires everything due by now: the owner's timer calls it, tests call it after moving a ManualClock. */
   tick(): void {
     const now = this.#clock.now();
     const nowSlot = Math.floor(now / this.#resolutionMs);
