@@ -24,9 +24,17 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': return runDemo(rest.includes('--once'));
     case 'import': throw new YokeError('E_NOT_SUPPORTED', '`yoke import` (keepalived.conf) arrives with health checking');
     case undefined: case 'help': case '--help': case '-h': process.stdout.write(HELP); return 0;
-    case 'version': case '--version': process.stdout.write(JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version + '\n'); return 0;
+    case 'version': case '--version': process.stdout.write(version() + '\n'); return 0;
     default: throw new YokeError('E_USAGE', `unknown command "${cmd}"`);
   }
+}
+
+/** package.json sits beside cli.ts, or one level up when running the stripped build in .build/. */
+function version(): string {
+  for (const rel of ['./package.json', '../package.json']) {
+    try { return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')).version; } catch { /* try the next */ }
+  }
+  return 'unknown';
 }
 
 function configArg(args: string[]): string {

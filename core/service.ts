@@ -32,7 +32,7 @@ export class VirtualService {
   readonly #byId = new Map<string, RealServer>();
   readonly #byIdentity = new Map<string, RealServer>();
   #scheduler: Scheduler;
-  readonly #ctx: PickContext = { client: '', clientPort: 0, key: undefined, now: 0 };
+  readonly #ctx = new ConnectionPick();
   readonly #clock: Clock;
 
   constructor(spec: ServiceSpec, clock: Clock, persistence: PersistenceTable | undefined) {
@@ -175,9 +175,7 @@ export class VirtualService {
 
   #pick(conn: ServiceConnection): RealServer | undefined {
     const ctx = this.#ctx;
-    ctx.client = conn.clientIp;
-    ctx.clientPort = conn.clientPort;
-    ctx.key = conn.key;
+    ctx.conn = conn;
     ctx.now = this.#clock.now();
     const s = this.#scheduler.pick(ctx);
     if (s === undefined || !wasTried(conn, s)) return s;
@@ -217,6 +215,19 @@ export class VirtualService {
     this.persistence?.expireServer(s);
     this.onServerGone(s, reset);
   }
+}
+
+/**
+ * The pick context of one service, pointed at the connection being scheduled. Its client address is read only
+ * if the scheduler asks (sh and mh do; rr, wrr and the least-connection family never do), which saves a
+ * getpeername per TCP connection.
+ */
+class ConnectionPick implements PickContext {
+  conn: ServiceConnection | undefined = undefined;
+  now = 0;
+  get client(): string { return (this.conn as ServiceConnection).clientIp; }
+  get clientPort(): number { return (this.conn as ServiceConnection).clientPort; }
+  get key(): string | undefined { return (this.conn as ServiceConnection).key; }
 }
 
 function wasTried(conn: ServiceConnection, s: RealServer): boolean {

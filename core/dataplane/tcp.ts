@@ -62,7 +62,6 @@ export class TcpPlane implements Plane {
 
   #accept(client: net.Socket): void {
     const service = this.service;
-    if (client.remoteAddress === undefined) { client.destroy(); return; } // gone before we got to it
     if (!service.admits()) {
       refuse(service, 'limit', client.remoteAddress);
       client.resetAndDestroy();
@@ -99,14 +98,13 @@ export class TcpConnection implements ServiceConnection {
   readonly plane: TcpPlane;
   readonly client: net.Socket;
   upstream: net.Socket | undefined = undefined;
-  readonly clientIp: string;
-  readonly clientPort: number;
   key: string | undefined = undefined;
   server: RealServer | undefined = undefined;
   template: Template | undefined = undefined;
   tried: RealServer[] | undefined = undefined;
   state: ServiceConnection['state'] = 'connecting';
   expiresAt = Infinity;
+  #clientIp: string | undefined = undefined;
   gone = false;
   /** Client bytes sent before the server accepted (L7 replay included); dropped once connected. */
   early: Buffer[] | undefined = undefined;
@@ -115,13 +113,20 @@ export class TcpConnection implements ServiceConnection {
   constructor(plane: TcpPlane, client: net.Socket) {
     this.plane = plane;
     this.client = client;
-    this.clientIp = client.remoteAddress as string;
-    this.clientPort = client.remotePort as number;
     (client as Tagged)[kConn] = this;
     client.on('end', onClientEnd);
     client.on('error', onClientError);
     client.on('close', onSocketClose);
     client.on('drain', onClientDrain);
+  }
+
+  /** The client's address, asked of the kernel (getpeername) only when something needs it. */
+  get clientIp(): string {
+    return (this.#clientIp ??= this.client.remoteAddress ?? '');
+  }
+
+  get clientPort(): number {
+    return this.client.remotePort ?? 0;
   }
 
   /** Chooses a server (persistence, scheduler, sorry server) and connects; closes the client when none. */

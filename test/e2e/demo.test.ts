@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { yoke } from '../helpers/daemon.ts';
 
-it('yoke demo shows round robin, persistence and a drain, then stops cleanly with --once', async () => {
-  const r = await yoke(['demo', '--once'], { YOKE_LOG_PRETTY: '0' });
+it('./yoke demo (the README\'s first command) shows round robin, persistence and a drain, then stops cleanly with --once', async () => {
+  const r = await yoke(['demo', '--once'], { YOKE_LOG_PRETTY: '0' }, 'script');
   assert.equal(r.code, 0, r.stderr);
   const line = (prefix: string) => r.stdout.split('\n').find((l) => l.startsWith(prefix)) ?? '';
   const servers = (l: string) => l.split('->')[1]!.trim().split(/\s+/).filter((w) => w.startsWith('demo-server-'));

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const CLI = new URL('../../cli.ts', import.meta.url).pathname;
+const SCRIPT = new URL('../../yoke', import.meta.url).pathname;
 
 /** Free loopback TCP ports (bound, read, released); UDP uses the same numbers, which are free in practice. */
 export async function freePorts(n: number): Promise<number[]> {
@@ -47,9 +48,13 @@ export async function startYoke(file: string, env: Record<string, string> = {}, 
   return { child, logs, exited };
 }
 
-/** Runs the CLI to completion: its exit code and output. */
-export function yoke(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs the CLI to completion: its exit code and output. `via: 'script'` runs ./yoke as the README does
+ * (Node 24 check, dependencies, the type-stripped build in .build/); the default runs cli.ts under this Node.
+ */
+export function yoke(args: string[], env: Record<string, string> = {}, via: 'source' | 'script' = 'source'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [cmd, argv] = via === 'script' ? [SCRIPT, args] : [process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args]];
+  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));
