@@ -101,6 +101,7 @@ export class Daemon {
     if (config.admin && this.config.admin && (config.admin.listen.host !== this.config.admin.listen.host || config.admin.listen.port !== this.config.admin.listen.port)) {
       lines.push('admin.listen changed: it applies at the next restart');
     }
+    if (config.admin) this.admin?.setToken(config.admin.token);
     this.config = config;
     this.log.info({ services: config.services.length, warnings: lines }, 'reloaded');
     return { ok: true, problems: lines };

@@ -29,7 +29,7 @@ const MAX_BODY = 1 << 20;
  */
 export class AdminServer {
   readonly #director: Director;
-  readonly #token: Buffer;
+  #token: Buffer;
   readonly #hooks: AdminHooks;
   readonly #routes: Route[];
   readonly #server: http.Server;
@@ -42,6 +42,11 @@ export class AdminServer {
     this.#server = http.createServer((req, res) => void this.#handle(req, res));
     this.#server.headersTimeout = 10_000;
     this.#server.requestTimeout = 30_000;
+  }
+
+  /** A reload changed admin.token: the next request must bear the new one. */
+  setToken(token: string): void {
+    this.#token = Buffer.from(token);
   }
 
   listen(at: Endpoint): Promise<void> {

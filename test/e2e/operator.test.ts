@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tcpBackend, type TcpBackend } from '../helpers/backends.ts';
 import { connectAndGreet, drainUntilClose, sleep, whoAnswers } from '../helpers/clients.ts';
@@ -144,6 +145,22 @@ services:
     assert.equal(await whoAnswers(vip), 'A', 'still serving with the old config (B at weight 0)');
     writeFileSync(file, config([1, 1]));
     assert.equal((await ctl('--reload')).code, 0);
+  });
+
+  it('a reload that changes admin.token applies at once: the old token gets 401, the new one works', async () => {
+    const tokenFile = join(dirname(file), 'token');
+    writeFileSync(tokenFile, 'rotated-token-77\n');
+    writeFileSync(file, config([1, 1]).replace('token: env:YOKE_ADMIN_TOKEN', `token: file:${tokenFile}`));
+    run.child.kill('SIGHUP');
+    const url = `http://127.0.0.1:${admin}/api/v1/services`;
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 401; i++) { await sleep(100); status = (await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })).status; }
+    assert.equal(status, 401, 'the old token is refused after the reload');
+    assert.equal((await fetch(url, { headers: { authorization: 'Bearer rotated-token-77' } })).status, 200);
+    writeFileSync(file, config([1, 1]));
+    run.child.kill('SIGHUP');
+    for (let i = 0; i < 50 && status !== 200; i++) { await sleep(100); status = (await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })).status; }
+    assert.equal(status, 200, 'back to the first token');
   });
 
   it('SIGTERM stops accepting, lets an open connection finish, and exits 0', async () => {
