@@ -244,3 +244,78 @@ describe('connect timeout', () => {
     }
   });
 });
+
+describe('the L7 seam: a short dialogue before choosing', () => {
+  it('an opener greets the client, reads its user name, answers, then the chosen server gets the replayed login', async () => {
+    const backend1 = await tcpBackend('M1', { greet: false });
+    const backend2 = await tcpBackend('M2', { greet: false });
+    const opener = {
+      async open(client: net.Socket) {
+        client.write('+OK yoke ready\r\n');
+        const line = await new Promise<string>((resolve) => {
+          let buf = '';
+          const onData = (d: Buffer) => { buf += d.toString(); if (buf.includes('\r\n')) { client.off('data', onData); resolve(buf); } };
+          client.on('data', onData);
+        });
+        const user = line.slice(5).trim();
+        client.write(`+OK hello ${user}\r\n`);
+        return { key: user, replay: Buffer.from(line) };
+      },
+    };
+    const d = new Director({ openers: new Map([['mail', opener]]) });
+    try {
+      await d.addService(spec('mail', [server(backend1.address), server(backend2.address)], { scheduler: 'sh' }));
+      const port = d.planeOf('mail')!.port;
+      const session = async (user: string) => {
+        const s = net.connect(port, '127.0.0.1');
+        const got: Buffer[] = [];
+        s.on('data', (b: Buffer) => got.push(b));
+        await new Promise((r) => s.once('connect', r));
+        while (!Buffer.concat(got).toString().includes('ready')) await sleep(5);
+        s.write(`USER ${user}\r\n`);
+        while (!Buffer.concat(got).toString().includes('hello')) await sleep(5);
+        s.write('STAT\r\n');
+        const done = drainUntilClose(s);
+        s.end();
+        await done;
+        return Buffer.concat(got).toString();
+      };
+      const a = await session('alice');
+      assert.match(a, /^\+OK yoke ready\r\n\+OK hello alice\r\nUSER alice\r\nSTAT\r\nbye M[12]\n$/);
+      for (let i = 0; i < 3; i++) assert.equal(await session('alice'), a, 'one user, one server');
+    } finally {
+      await d.shutdown(0);
+      await backend1.close();
+      await backend2.close();
+    }
+  });
+});
+
+describe('IPv6', () => {
+  it('proxies [::1] to [::1] real servers, with persistence by /64', async () => {
+    const { parseEndpoint } = await import('../../core/address.ts');
+    const b1 = await tcpBackend('V1', { host: '::1' });
+    const b2 = await tcpBackend('V2', { host: '::1' });
+    const d = new Director();
+    try {
+      await d.addService(spec('v6', [server(`[::1]:${b1.port}`), server(`[::1]:${b2.port}`)], {
+        listen: { ...parseEndpoint('[::1]:1'), port: 0 }, scheduler: 'rr', persistence: { timeoutMs: 60_000, netmask: '255.255.255.255', prefix6: 64, group: undefined },
+      }));
+      const port = d.planeOf('v6')!.port;
+      const ask = async () => {
+        const s = net.connect({ port, host: '::1' });
+        const name = await new Promise<string>((r) => s.once('data', (b: Buffer) => r(b.toString().trim())));
+        s.destroy();
+        return name;
+      };
+      const first = await ask();
+      assert.match(first, /^V[12]$/);
+      for (let i = 0; i < 3; i++) assert.equal(await ask(), first, '::1 stays on its server');
+      assert.equal([...d.service('v6').persistence!.list()][0]?.key, '0:0:0:0:0:0:0:0/64');
+    } finally {
+      await d.shutdown(0);
+      await b1.close();
+      await b2.close();
+    }
+  });
+});
