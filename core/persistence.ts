@@ -103,6 +103,7 @@ export class PersistenceTable {
   #drop(t: Template): void {
     if (t.gone) return;
     t.gone = true;
+    this.#wheel.cancel(t);
     t.server.persistConns--;
     if (this.#templates.get(t.key) === t) this.#templates.delete(t.key);
   }

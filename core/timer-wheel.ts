@@ -6,8 +6,9 @@ export interface Expiring {
   expiresAt: number;
   /** Set when the owner has already removed it; the wheel drops it silently. */
   gone: boolean;
-  /** The bucket the wheel last filed it under (owned by the wheel; 0 = none). */
+  /** The bucket the wheel filed it under, and its place there (owned by the wheel; slot 0 = not filed). */
   slot?: number;
+  index?: number;
 }
 
 /**
@@ -30,17 +31,34 @@ export class TimerWheel<T extends Expiring> {
 
   /**
    * Files an entry under its current deadline. Call it again when a deadline moves EARLIER (a shorter timeout);
-   * a later deadline needs nothing. Only the latest filing counts; older copies are skipped when their bucket comes.
+   * a later deadline needs nothing. An entry is in one bucket at a time: filing it again moves it.
    */
   schedule(entry: T): void {
     if (entry.expiresAt === Infinity) return;
     const slot = Math.ceil(entry.expiresAt / this.#resolutionMs);
     if (entry.slot === slot) return;
+    this.cancel(entry);
     entry.slot = slot;
     const bucket = this.#buckets.get(slot);
-    if (bucket) bucket.push(entry);
-    else this.#buckets.set(slot, [entry]);
+    if (bucket) { entry.index = bucket.length; bucket.push(entry); }
+    else { entry.index = 0; this.#buckets.set(slot, [entry]); }
     if (slot < this.#nextDue) this.#nextDue = slot;
+  }
+
+  /**
+   * Takes an entry out now (O(1): the last entry of its bucket takes its place). Owners call it when a connection
+   * ends, so the wheel never holds ended connections (and their sockets) until their old deadline.
+   */
+  cancel(entry: T): void {
+    const slot = entry.slot;
+    if (slot === undefined || slot === 0) return;
+    entry.slot = 0;
+    const bucket = this.#buckets.get(slot);
+    const i = entry.index as number;
+    if (bucket === undefined || bucket[i] !== entry) return; // its bucket is being swept right now
+    const last = bucket.pop() as T;
+    if (last !== entry) { bucket[i] = last; last.index = i; }
+    if (bucket.length === 0) this.#buckets.delete(slot);
   }
 
   /** Expires everything due by now: the owner's timer calls it, tests call it after moving a ManualClock. */
@@ -67,7 +85,7 @@ export class TimerWheel<T extends Expiring> {
     }
   }
 
-  /** Entries filed, including ones already gone but not yet swept (for tests and stats). */
+  /** Entries filed (for tests and stats). */
   get size(): number {
     let n = 0;
     for (const b of this.#buckets.values()) n += b.length;

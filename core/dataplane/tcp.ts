@@ -223,6 +223,7 @@ export class TcpConnection implements ServiceConnection {
 
   #finish(reason: CloseReason): void {
     this.gone = true;
+    this.plane.ctx.wheel.cancel(this);
     const service = this.plane.service;
     service.connections.delete(this);
     service.release(this);

@@ -153,6 +153,7 @@ export class UdpSession implements ServiceConnection {
     if (this.gone) return;
     this.gone = true;
     const plane = this.plane;
+    plane.ctx.wheel.cancel(this);
     plane.forget(this);
     plane.service.connections.delete(this);
     plane.service.release(this);

@@ -28,6 +28,30 @@ function wheel(start = 1_000_000) {
 }
 
 describe('TimerWheel', () => {
+  it('cancel() takes an entry out at once: it never expires and the wheel no longer holds it', () => {
+    const { w, expired, file, runTo, clock } = wheel();
+    const a = file('a', 5000);
+    const b = file('b', 5000);
+    const c = file('c', 5000);
+    w.cancel(a);
+    w.cancel(a);
+    assert.equal(w.size, 2);
+    runTo(clock.now() + 6000);
+    assert.deepEqual(expired.map((e) => e.name).sort(), ['b', 'c']);
+    assert.equal(w.size, 0);
+    void b; void c;
+  });
+
+  it('filing an entry again moves it: it is held once, not once per filing', () => {
+    const { w, file } = wheel();
+    const a = file('a', 900_000);
+    a.expiresAt -= 800_000;
+    w.schedule(a);
+    a.expiresAt -= 50_000;
+    w.schedule(a);
+    assert.equal(w.size, 1);
+  });
+
   it('expires an entry once its deadline has passed, and not before', () => {
     const { clock, expired, file, runTo } = wheel();
     file('a', 5000);

@@ -133,6 +133,25 @@ describe('TCP proxy, end to end on loopback', () => {
     assert.equal(await whoAnswers(port), 'A');
   });
 
+  it('forgets ended connections at once: the connection table\'s wheel holds only live ones', async () => {
+    const d = director();
+    await d.addService(spec('churn', [server(a.address)]));
+    const plane = d.planeOf('churn') as import('../../core/dataplane/tcp.ts').TcpPlane;
+    for (let i = 0; i < 50; i++) {
+      const { socket } = await connectAndGreet(plane.port);
+      const done = drainUntilClose(socket);
+      socket.end();
+      await done;
+    }
+    const held = await connectAndGreet(plane.port);
+    await sleep(50);
+    assert.equal(d.service('churn').connections.size, 1);
+    assert.equal(plane.ctx.wheel.size, 1, 'only the open connection is filed');
+    held.socket.destroy();
+    await sleep(50);
+    assert.equal(plane.ctx.wheel.size, 0);
+  });
+
   it('closes a client that sends nothing once the idle timeout passes', async () => {
     const d = director();
     await d.addService(spec('idle', [server(a.address)]));
