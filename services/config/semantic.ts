@@ -144,8 +144,12 @@ function checkServers(tree: CheckedTree, map: SourceMap, at: (...p: Segment[]) =
   const servers = tree.raw(at('servers'));
   if ((servers === undefined || (Array.isArray(servers) && servers.length === 0))
     && tree.raw(at('sorry_server')) === undefined && tree.raw(at('pools')) === undefined) {
-    const path = servers === undefined ? at() : at('servers');
-    faults.push({ path, aim: servers === undefined ? 'value' : 'key', code: 'E_CONFIG_INVALID', message: `${title} has no servers: list at least one under servers (or give a sorry_server)` });
+    if (servers === undefined) {
+      faults.push({ path: at(), aim: 'value', code: 'E_CONFIG_INVALID', message: `${title} has no servers: list at least one under servers (or give a sorry_server)` });
+    } else {
+      // An explicitly empty pool is what `ipvsadm -A` (and `yoke ctl -A`) makes: servers are added live.
+      faults.push({ path: at('servers'), aim: 'key', code: 'E_CONFIG_INVALID', severity: 'warning', message: `${title} has no servers yet: it refuses connections until one is added (yoke ctl -a)` });
+    }
   }
   if (!Array.isArray(servers)) return;
   const addresses = new FirstSeen(map, faults);

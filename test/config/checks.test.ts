@@ -119,7 +119,7 @@ describe('cross-field checks', () => {
     assert.ok(r.config);
   });
 
-  it('a service needs at least one server, or a sorry server', () => {
+  it('a service needs a servers list, or a sorry server; an explicitly empty list (ipvsadm -A) is only a warning', () => {
     const r = check(yaml(
       'services:',
       ...svc('none', '127.0.0.1:80'),
@@ -128,7 +128,7 @@ describe('cross-field checks', () => {
     ));
     assert.deepEqual(printed(r), [
       't.yaml:2:5: service "none" has no servers: list at least one under servers (or give a sorry_server)',
-      't.yaml:6:5: service "empty" has no servers: list at least one under servers (or give a sorry_server)',
+      't.yaml:6:5: warning: service "empty" has no servers yet: it refuses connections until one is added (yoke ctl -a)',
     ]);
   });
 

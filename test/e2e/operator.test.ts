@@ -91,6 +91,18 @@ services:
     assert.match(gone.stderr, /E_NO_SUCH_SERVER/);
   });
 
+  it('yoke ctl -A makes an empty service as ipvsadm -A does, -a fills it, -D removes it', async () => {
+    const [port] = (await freePorts(1)) as [number];
+    const add = await ctl('-A', '-t', `127.0.0.1:${port}`, '-s', 'wlc', '-p', '120');
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stdout, new RegExp(`TCP  127\\.0\\.0\\.1:${port} wlc persistent 120  \\(tcp-127-0-0-1-${port}\\)`));
+    await assert.rejects(whoAnswers(port), 'no server yet: refused');
+    assert.equal((await ctl('-a', '-t', `127.0.0.1:${port}`, '-r', c.address)).code, 0);
+    assert.equal(await whoAnswers(port), 'C');
+    assert.equal((await ctl('-D', '-t', `127.0.0.1:${port}`)).code, 0);
+    await assert.rejects(whoAnswers(port), 'removed: nothing listens');
+  });
+
   it('yoke ctl --stats, --rate, --persistent-conns and -L -c show counters, rates, templates and connections', async () => {
     const held = await connectAndGreet(vip);
     await sleep(50);
