@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../services/config/load.ts';
 import { ENV, where } from './helpers.ts';
+import { COPIED_EXAMPLES, EXAMPLES_DIR, SHARED_EXAMPLES } from '../helpers/shared.ts';
 
-const DIR = new URL('../../../shared/examples/', import.meta.url).pathname;
+const DIR = EXAMPLES_DIR;
 const HEALTH = 'E_NOT_SUPPORTED warning';
 
 /** What each example must yield: the position and code of every problem, in order. */
@@ -32,6 +33,13 @@ function load(name: string) {
 }
 
 describe('the shared examples', () => {
+  it('the copies in test/fixtures/examples are byte for byte the shared ones (when the shared folder is there)', () => {
+    if (!existsSync(SHARED_EXAMPLES)) return;
+    const shared = readdirSync(SHARED_EXAMPLES).filter((f) => f.endsWith('.yaml')).sort();
+    assert.deepEqual(readdirSync(COPIED_EXAMPLES).filter((f) => f.endsWith('.yaml')).sort(), shared);
+    for (const f of shared) assert.equal(readFileSync(COPIED_EXAMPLES + f, 'utf8'), readFileSync(SHARED_EXAMPLES + f, 'utf8'), f);
+  });
+
   it('every example file has its expectation here', () => {
     assert.deepEqual(readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort(), Object.keys(EXPECTED).sort());
   });

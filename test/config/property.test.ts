@@ -7,8 +7,9 @@ import { SCHEDULER_NAMES } from '../../core/schedulers/types.ts';
 import type { ConfigResult } from '../../services/config/load.ts';
 import { HEALTH_NOT_ACTIVE } from '../../services/config/semantic.ts';
 import { check, ENV } from './helpers.ts';
+import { EXAMPLES_DIR } from '../helpers/shared.ts';
 
-const EXAMPLE = readFileSync(new URL('../../../shared/examples/l4-web.yaml', import.meta.url), 'utf8');
+const EXAMPLE = readFileSync(EXAMPLES_DIR + 'l4-web.yaml', 'utf8');
 
 /** What every result must satisfy, whatever the input. */
 function assertWellFormed(text: string, r: ConfigResult): void {

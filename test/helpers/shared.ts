@@ -1,0 +1,7 @@
+// Where the shared example configs are: ../shared/examples beside the repository when present, else the
+// byte-for-byte copies in test/fixtures/examples (a clean clone may have no sibling folder).
+import { existsSync } from 'node:fs';
+
+export const SHARED_EXAMPLES = new URL('../../../shared/examples/', import.meta.url).pathname;
+export const COPIED_EXAMPLES = new URL('../fixtures/examples/', import.meta.url).pathname;
+export const EXAMPLES_DIR = existsSync(SHARED_EXAMPLES) ? SHARED_EXAMPLES : COPIED_EXAMPLES;
