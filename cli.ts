@@ -75,6 +75,9 @@ function untilStopped(daemon: Daemon): Promise<number> {
   });
 }
 
+// `yoke ctl -L -n | head` closes our stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); throw err; });
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; if (['run', 'demo'].includes(process.argv[2] ?? '')) setImmediate(() => process.exit(code)); },
   (err: unknown) => {
