@@ -17,6 +17,22 @@ export class Counters {
   outBps = 0;
   #last = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
 
+  /** Counts one chunk or datagram from a client, on the service's counters and its server's (data path). */
+  static countIn(service: Counters, server: Counters, bytes: number): void {
+    service.inPkts++;
+    service.inBytes += bytes;
+    server.inPkts++;
+    server.inBytes += bytes;
+  }
+
+  /** Counts one chunk or datagram from a real server, on the service's counters and its server's (data path). */
+  static countOut(service: Counters, server: Counters, bytes: number): void {
+    service.outPkts++;
+    service.outBytes += bytes;
+    server.outPkts++;
+    server.outBytes += bytes;
+  }
+
   /** Folds the counts since the previous sample into the rates; `seconds` is the time since that sample. */
   sample(seconds: number): void {
     const l = this.#last;

@@ -4,6 +4,7 @@ import { refuse, type CloseReason, type ServiceConnection } from '../connection.
 import { YokeError } from '../errors.ts';
 import type { Template } from '../persistence.ts';
 import type { RealServer } from '../server.ts';
+import { Counters } from '../stats.ts';
 import type { VirtualService } from '../service.ts';
 import type { Opener, Plane, PlaneContext } from './plane.ts';
 
@@ -249,11 +250,7 @@ function onClientData(this: net.Socket, chunk: Buffer): void {
   const c = connOf(this);
   const up = c.upstream as net.Socket;
   const server = c.server as RealServer;
-  const stats = c.plane.service.stats;
-  stats.inPkts++;
-  stats.inBytes += chunk.length;
-  server.stats.inPkts++;
-  server.stats.inBytes += chunk.length;
+  Counters.countIn(c.plane.service.stats, server.stats, chunk.length);
   if (c.state === 'connecting') (c.early ??= []).push(chunk);
   else c.expiresAt = c.plane.ctx.clock.now() + c.plane.ctx.timeouts.tcpMs;
   if (!up.write(chunk)) this.pause();
@@ -262,11 +259,7 @@ function onClientData(this: net.Socket, chunk: Buffer): void {
 function onUpstreamData(this: net.Socket, chunk: Buffer): void {
   const c = connOf(this);
   const server = c.server as RealServer;
-  const stats = c.plane.service.stats;
-  stats.outPkts++;
-  stats.outBytes += chunk.length;
-  server.stats.outPkts++;
-  server.stats.outBytes += chunk.length;
+  Counters.countOut(c.plane.service.stats, server.stats, chunk.length);
   c.expiresAt = c.plane.ctx.clock.now() + c.plane.ctx.timeouts.tcpMs;
   if (!c.client.write(chunk)) this.pause();
 }

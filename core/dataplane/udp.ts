@@ -3,6 +3,7 @@ import { refuse, type CloseReason, type ServiceConnection } from '../connection.
 import { YokeError } from '../errors.ts';
 import type { Template } from '../persistence.ts';
 import type { RealServer } from '../server.ts';
+import { Counters } from '../stats.ts';
 import type { VirtualService } from '../service.ts';
 import type { Plane, PlaneContext } from './plane.ts';
 
@@ -120,10 +121,7 @@ export class UdpSession implements ServiceConnection {
   toServer(msg: Buffer): void {
     const { service, ctx } = this.plane;
     const server = this.server as RealServer;
-    service.stats.inPkts++;
-    service.stats.inBytes += msg.length;
-    server.stats.inPkts++;
-    server.stats.inBytes += msg.length;
+    Counters.countIn(service.stats, server.stats, msg.length);
     this.expiresAt = ctx.clock.now() + ctx.timeouts.udpMs;
     if (this.pending !== undefined) this.pending.push(msg);
     else (this.upstream as dgram.Socket).send(msg);
@@ -139,10 +137,7 @@ export class UdpSession implements ServiceConnection {
     const { service, ctx, socket } = this.plane;
     const server = this.server;
     if (server === undefined) return;
-    service.stats.outPkts++;
-    service.stats.outBytes += msg.length;
-    server.stats.outPkts++;
-    server.stats.outBytes += msg.length;
+    Counters.countOut(service.stats, server.stats, msg.length);
     this.expiresAt = ctx.clock.now() + ctx.timeouts.udpMs;
     socket.send(msg, this.clientPort, this.clientIp);
   }
