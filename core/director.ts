@@ -27,7 +27,7 @@ interface Running {
 
 /**
  * The one live model: virtual services with their pools, persistence tables and data planes. Config load,
- * reload, the admin API and (later) health checks change it only through these operations.
+ * reload, the admin API and the health supervisor change it only through these operations.
  */
 export class Director {
   readonly #running = new Map<string, Running>();
@@ -52,6 +52,9 @@ export class Director {
   }
 
   get timeouts(): TimeoutSpec { return this.#ctx.timeouts; }
+
+  /** Called after every operation that changed services or servers (the health supervisor re-syncs its checks). */
+  onChange: () => void = () => {};
 
   /** `ipvsadm --set`: new deadlines count from each connection's next activity; shorter ones are refiled now. */
   setTimeouts(t: TimeoutSpec): void {
@@ -94,6 +97,7 @@ export class Director {
     if (clash) throw new YokeError('E_SERVICE_EXISTS', `service ${clash.service.name} already listens on ${spec.mode} ${formatEndpoint(spec.listen)}`);
     const started = await this.#start(spec);
     this.#running.set(spec.name, started);
+    this.onChange();
     return started.service;
   }
 
@@ -105,6 +109,7 @@ export class Director {
     await r.plane.close();
     if (reset) r.service.closeAll('service-removed');
     this.#retire(r.service);
+    this.onChange();
   }
 
   /**
@@ -120,6 +125,7 @@ export class Director {
       this.#running.set(spec.name, started);
       await r.plane.close();
       this.#retire(old);
+      this.onChange();
       return;
     }
     old.reconfigure(spec, this.#persistenceFor(spec.persistence, old.persistence));
@@ -129,17 +135,30 @@ export class Director {
       if (old.hasServer(id)) old.editServer(id, s);
       else old.addServer(s);
     }
+    this.onChange();
   }
 
-  addServer(service: string, s: ServerSettings): void { this.service(service).addServer(s); }
-  editServer(service: string, id: string, s: Omit<ServerSettings, 'address'>): void { this.service(service).editServer(id, s); }
-  removeServer(service: string, id: string, reset = false): void { this.service(service).removeServer(id, reset); }
+  addServer(service: string, s: ServerSettings): void {
+    this.service(service).addServer(s);
+    this.onChange();
+  }
+
+  editServer(service: string, id: string, s: Omit<ServerSettings, 'address'>): void {
+    this.service(service).editServer(id, s);
+    this.onChange();
+  }
+
+  removeServer(service: string, id: string, reset = false): void {
+    this.service(service).removeServer(id, reset);
+    this.onChange();
+  }
 
   setWeight(service: string, id: string, weight: number): void {
     if (!Number.isInteger(weight) || weight < 0 || weight > 65535) throw new YokeError('E_BAD_WEIGHT', `weight ${weight}`);
     const svc = this.service(service);
     const s = svc.server(id);
     svc.editServer(id, { name: s.name, weight, maxConns: s.maxConns, minConns: s.minConns });
+    this.onChange();
   }
 
   /** Quiesce: weight 0, so no new connections; existing ones (and persistent clients) finish. */
@@ -147,7 +166,8 @@ export class Director {
 
   /** The operator's up/down: a server marked down stays down whatever a checker says. */
   markServer(service: string, id: string, up: boolean, reset = false): void {
-    this.service(service).setHealth(id, up, 'admin', reset);
+    this.service(service).setAdminDown(id, !up, reset);
+    this.onChange();
   }
 
   /**
@@ -182,6 +202,7 @@ export class Director {
       else this.#running.set(spec.name, await this.#start(spec));
     }
     this.setTimeouts(timeouts);
+    this.onChange();
   }
 
   /** Stops accepting everywhere, waits for connections to finish up to the deadline, then resets the rest. */

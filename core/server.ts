@@ -1,8 +1,19 @@
 import { formatEndpoint, type Endpoint } from './address.ts';
 import { Counters } from './stats.ts';
 
-/** Why a server is not taking new connections, as shown by `yoke ctl`. */
-export type Health = 'up' | 'down';
+/**
+ * What health checks say of a server: up; down (out of the pool: its persistent clients move); or inhibited
+ * (Keepalived inhibit_on_failure: as weight 0, existing connections and persistent clients stay, no new ones).
+ */
+export type Health = 'up' | 'down' | 'inhibited';
+
+/** The last check of a server and the last change of its health, for `yoke ctl` and the admin API. */
+export interface HealthReport {
+  /** Result of the last active check; undefined until one finished. */
+  check: { readonly ok: boolean; readonly detail: string; readonly at: number } | undefined;
+  /** The last change of `health` and why ("3 failed checks: connect refused", "passive: 3 connect failures"). */
+  change: { readonly to: Health; readonly reason: string; readonly at: number } | undefined;
+}
 
 /** Settings of a real server that config, the admin API and reload may change. */
 export interface ServerSettings {
@@ -27,8 +38,12 @@ export class RealServer {
   weight: number;
   maxConns: number;
   minConns: number;
-  /** Set by health checks (and passive checks); a server starts up. */
+  /** Set by health checks (and passive checks); a server starts up unless its check says alpha. */
   health: Health = 'up';
+  readonly report: HealthReport = { check: undefined, change: undefined };
+  /** Passive checks: connect failures or resets in a row that take the server down (0 = off), and the current run. */
+  passiveFall = 0;
+  failStreak = 0;
   /** Set by the operator: down whatever the checker says. */
   adminDown = false;
   /** IPVS IP_VS_DEST_F_OVERLOAD: total connections reached maxConns. */
@@ -50,9 +65,9 @@ export class RealServer {
     this.minConns = s.minConns;
   }
 
-  /** Up by health and not held down by the operator: existing connections and persistence may use it. */
+  /** Not down by health nor held down by the operator: existing connections and persistence may use it. */
   get alive(): boolean {
-    return this.health === 'up' && !this.adminDown;
+    return this.health !== 'down' && !this.adminDown;
   }
 
   /** A scheduler may give it a new connection: alive, weight above 0 (0 = quiesce) and not overloaded. */

@@ -6,7 +6,7 @@ import { YokeError } from './errors.ts';
 import type { PersistenceTable } from './persistence.ts';
 import { createScheduler } from './schedulers/registry.ts';
 import type { PickContext, Scheduler } from './schedulers/types.ts';
-import { RealServer, type ServerSettings } from './server.ts';
+import { RealServer, type Health, type ServerSettings } from './server.ts';
 import type { ServiceSpec } from './spec.ts';
 import { Counters } from './stats.ts';
 
@@ -28,6 +28,8 @@ export class VirtualService {
   readonly refused = { noServer: 0, limit: 0 };
   persistence: PersistenceTable | undefined;
   sorry: RealServer | undefined;
+  /** False while the quorum is lost (health checks); see setQuorum. */
+  quorumUp = true;
   #servers: RealServer[] = [];
   readonly #byId = new Map<string, RealServer>();
   readonly #byIdentity = new Map<string, RealServer>();
@@ -70,6 +72,7 @@ export class VirtualService {
    * conn.server and conn.template and counts the connection as inactive (connecting). False = no server.
    */
   assign(conn: ServiceConnection): boolean {
+    if (!this.quorumUp && this.sorry !== undefined) return this.#toSorry(conn);
     const p = this.persistence;
     let key: number | string = 0;
     if (p !== undefined) {
@@ -91,6 +94,10 @@ export class VirtualService {
       p.attach(t);
       return this.#bind(conn, s, t);
     }
+    return this.#toSorry(conn);
+  }
+
+  #toSorry(conn: ServiceConnection): boolean {
     const sorry = this.sorry;
     if (sorry !== undefined && !wasTried(conn, sorry)) return this.#bind(conn, sorry, undefined);
     refuse(this, 'no-server', conn.clientIp);
@@ -143,15 +150,41 @@ export class VirtualService {
     this.#gone(s, reset);
   }
 
-  /** Marks a server down or up, by health or by the operator; down expires its templates and UDP sessions. */
-  setHealth(id: string, up: boolean, by: 'admin' | 'health', reset = false): void {
+  /** The operator's up/down: a server held down stays down whatever its checks say; down expires its templates and UDP sessions. */
+  setAdminDown(id: string, down: boolean, reset = false): void {
     const s = this.server(id);
     const wasAlive = s.alive;
-    if (by === 'admin') s.adminDown = !up;
-    else s.health = up ? 'up' : 'down';
+    s.adminDown = down;
     this.#changed();
     if (wasAlive && !s.alive) this.#gone(s, reset);
   }
+
+  /** What health checks say; down expires the server's templates and UDP sessions, inhibited keeps them (weight 0). */
+  setHealth(id: string, health: Health): void {
+    const s = this.server(id);
+    const wasAlive = s.alive;
+    s.health = health;
+    this.#changed();
+    if (wasAlive && !s.alive) this.#gone(s, false);
+  }
+
+  /** Keepalived quorum: when lost and a sorry server is set, only the sorry server takes new connections. */
+  setQuorum(up: boolean): void {
+    this.quorumUp = up;
+  }
+
+  /** Passive checks: the data plane saw `server` connect (or carry traffic) fine. */
+  serverWorked(s: RealServer): void {
+    if (s.failStreak !== 0) s.failStreak = 0;
+  }
+
+  /** Passive checks: a connect to `server` failed or it reset a connection; enough in a row call onPassiveFall. */
+  serverFailed(s: RealServer): void {
+    if (s.passiveFall > 0 && ++s.failStreak === s.passiveFall) this.onPassiveFall(s);
+  }
+
+  /** Set by the health supervisor: a server crossed its passive fall. */
+  onPassiveFall: (server: RealServer) => void = () => {};
 
   /** Replaces the spec (reload or edit): scheduler, persistence settings, sorry server and limits. */
   reconfigure(spec: ServiceSpec, persistence: PersistenceTable | undefined): void {

@@ -1,4 +1,5 @@
 import type { Endpoint } from './address.ts';
+import type { ServiceHealthSpec } from './health/spec.ts';
 import type { SchedulerName, SchedulerOptions } from './schedulers/types.ts';
 import type { ServerSettings } from './server.ts';
 
@@ -18,6 +19,8 @@ export interface ServiceSpec {
   /** Other servers tried when connecting to the chosen one fails. */
   readonly retries: number;
   readonly servers: readonly ServerSettings[];
+  /** Health checks, quorum and notify hooks; none = servers stay up unless the operator marks them down. */
+  readonly health?: ServiceHealthSpec | undefined;
 }
 
 /** IPVS `-p timeout -M netmask`, optionally shared by a named group of services. */

@@ -4,7 +4,7 @@ import type { ConnectionView, ServerView, ServiceView, TemplateView } from './ad
 
 /**
  * `yoke ctl`: ipvsadm's verbs and look, over the admin API.
- *   -L|-l [-n] [--stats|--rate|--persistent-conns|-c] [-t|-u VIP:PORT | --service NAME]
+ *   -L|-l [-n] [--stats|--rate|--persistent-conns|--health|-c] [-t|-u VIP:PORT | --service NAME]
  *   -A -t|-u VIP:PORT [-s SCHED] [-p [SECONDS]] [-M NETMASK] [--name NAME]     -E (same, edits)    -D -t|-u VIP:PORT
  *   -a|-e -t|-u VIP:PORT -r RIP:PORT [-w WEIGHT] [-x UPPER] [-y LOWER]      -d -t|-u VIP:PORT -r RIP:PORT [--reset]
  *   --drain|--down|--up -t|-u VIP:PORT -r RIP:PORT [--reset]      --set TCP TCPFIN UDP      --reload
@@ -15,7 +15,7 @@ export async function ctl(argv: string[], out: (s: string) => void = (s) => proc
     args: argv, allowPositionals: true, strict: true,
     options: {
       L: { type: 'boolean' }, l: { type: 'boolean' }, n: { type: 'boolean' }, c: { type: 'boolean' },
-      stats: { type: 'boolean' }, rate: { type: 'boolean' }, 'persistent-conns': { type: 'boolean' }, exact: { type: 'boolean' },
+      stats: { type: 'boolean' }, rate: { type: 'boolean' }, health: { type: 'boolean' }, 'persistent-conns': { type: 'boolean' }, exact: { type: 'boolean' },
       A: { type: 'boolean' }, E: { type: 'boolean' }, D: { type: 'boolean' },
       a: { type: 'boolean' }, e: { type: 'boolean' }, d: { type: 'boolean' },
       t: { type: 'string' }, u: { type: 'string' }, service: { type: 'string' }, name: { type: 'string' },
@@ -43,6 +43,7 @@ export async function ctl(argv: string[], out: (s: string) => void = (s) => proc
     const all = o.t || o.u || o.service ? [await api.get<ServiceView>(svcPath())] : await api.get<ServiceView[]>('/services');
     if (o.stats) return out(formatStats(all));
     if (o.rate) return out(formatRate(all));
+    if (o.health) return out(formatHealth(all, Date.now()));
     if (o['persistent-conns']) return out(formatPersistent(all, await api.get<TemplateView[]>('/persistence')));
     return out(formatList(all));
   }
@@ -154,6 +155,25 @@ function serverState(s: ServerView): string {
   if (s.weight === 0) f.push('drain');
   if (s.overloaded) f.push('overloaded');
   return f.join(',');
+}
+
+/** `-L --health`: each service's quorum, and each server's health, last check and last change with its reason. */
+export function formatHealth(all: ServiceView[], now: number): string {
+  const ago = (at: number) => `${Math.max(0, Math.round((now - at) / 100) / 10)}s ago`;
+  const lines = ['yoke health', 'Prot LocalAddress:Port Quorum', '  -> RemoteAddress:Port           State      Last check                          Last change'];
+  for (const v of all) {
+    const q = v.quorum;
+    const quorum = q ? `${q.up ? 'up' : 'LOST'} (live weight ${q.live_weight}, quorum ${q.weight}${q.hysteresis ? ` ±${q.hysteresis}` : ''})` : 'no checks';
+    lines.push(`${PROT[v.mode].padEnd(4)} ${v.listen} ${quorum}  (${v.name})`);
+    for (const s of v.servers) {
+      const c = s.health.last_check;
+      const check = c ? `${c.ok ? 'ok' : 'FAIL'} ${ago(c.at)}: ${c.detail}` : '-';
+      const ch = s.health.last_change;
+      const change = ch ? `${ch.to} ${ago(ch.at)}: ${ch.reason}` : '-';
+      lines.push(`  -> ${s.address.padEnd(28)} ${s.state.padEnd(10)} ${check.padEnd(35)} ${change}`);
+    }
+  }
+  return lines.join('\n') + '\n';
 }
 
 export function formatList(all: ServiceView[]): string {

@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { refusedChannel } from '../core/connection.ts';
 import { Director } from '../core/director.ts';
 import { YokeError } from '../core/errors.ts';
+import { HealthSupervisor } from '../core/health/supervisor.ts';
 import type { ServiceSpec } from '../core/spec.ts';
 import { encodeProxyV1, encodeProxyV2 } from '../l7/proxy-protocol/encode.ts';
 import { AdminServer } from './admin/api.ts';
@@ -20,6 +21,7 @@ export class Daemon {
   readonly configPath: string;
   config: YokeConfig;
   admin: AdminServer | undefined;
+  readonly health: HealthSupervisor;
   #reloading: Promise<unknown> = Promise.resolve();
   readonly #stopHooks: (() => void)[] = [];
 
@@ -30,6 +32,17 @@ export class Daemon {
     this.director = new Director({
       proxyHeader: (version, client, vip) => (version === 'v1' ? encodeProxyV1(client, vip) : encodeProxyV2(client, vip, 'stream')),
     });
+    this.health = new HealthSupervisor(this.director, {
+      log: {
+        change: (e) => {
+          const fields = { service: e.service, server: e.server, event: e.event, reason: e.reason };
+          if (e.event === 'up' || e.event === 'quorum_up') log.info(fields, `${e.server ?? e.service} ${e.event === 'up' ? 'is up' : 'has its quorum'}: ${e.reason}`);
+          else log.warn(fields, `${e.server ?? e.service} ${e.event === 'down' ? 'is down' : 'lost its quorum'}: ${e.reason}`);
+        },
+        hookFailed: (e, hook, problem) => log.warn({ service: e.service, server: e.server, event: e.event, hook }, `notify hook failed: ${problem}`),
+      },
+    });
+    this.director.onChange = () => this.health.sync();
   }
 
   /**
@@ -68,6 +81,7 @@ export class Daemon {
         await d.admin.listen(config.admin.listen);
       }
     } catch (err) {
+      await d.health.stop();
       await d.director.shutdown(0);
       await d.admin?.close();
       throw err;
@@ -114,6 +128,7 @@ export class Daemon {
   async stop(graceMs = this.config.shutdownGraceMs): Promise<void> {
     this.log.info({ graceMs }, 'shutting down: no new connections; waiting for open ones');
     await this.admin?.close();
+    await this.health.stop();
     await this.director.shutdown(graceMs);
     for (const hook of this.#stopHooks) hook();
     this.log.info('stopped');

@@ -174,6 +174,7 @@ export class TcpConnection implements ServiceConnection {
     const up = this.upstream;
     this.upstream = undefined;
     if (up !== undefined) up.destroy();
+    service.serverFailed(this.server as RealServer);
     service.unassignFailed(this);
     if ((this.tried as RealServer[]).length > service.spec.retries) { this.close('connect-failed'); return; }
     this.schedule(undefined);
@@ -181,7 +182,9 @@ export class TcpConnection implements ServiceConnection {
 
   connected(): void {
     this.early = undefined;
-    this.plane.service.setState(this, 'established');
+    const service = this.plane.service;
+    service.serverWorked(this.server as RealServer);
+    service.setState(this, 'established');
     this.touch();
   }
 
@@ -293,8 +296,9 @@ function onUpstreamConnect(this: net.Socket): void {
 function onUpstreamError(this: net.Socket): void {
   const c = connOf(this);
   if (this !== c.upstream) return;
-  if (c.state === 'connecting') c.connectFailed();
-  else c.close('server-error');
+  if (c.state === 'connecting') { c.connectFailed(); return; }
+  c.plane.service.serverFailed(c.server as RealServer); // a reset from the server (passive checks count it)
+  c.close('server-error');
 }
 
 function onClientError(this: net.Socket): void {

@@ -18,9 +18,9 @@ export function expectedDelay(s: RealServer): number {
   return s.activeConns + 1;
 }
 
-/** Counts in tables and weight sums: weight above 0 and alive. Overload is left to pick time, as it changes between updates. */
+/** Counts in tables and weight sums: weight above 0, up by health (not inhibited) and not held down. Overload is left to pick time, as it changes between updates. */
 export function isMember(s: RealServer): boolean {
-  return s.weight > 0 && s.alive;
+  return s.weight > 0 && s.health === 'up' && !s.adminDown;
 }
 
 /**

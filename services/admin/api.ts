@@ -75,9 +75,12 @@ export class AdminServer {
       route('POST', '/api/v1/services', async (r) => serviceView(await d.addService(this.#hooks.parseService(r.body)))),
       route('GET', `/api/v1/services/${svc}`, (r) => serviceView(d.service(p(r, 0)))),
       route('PUT', `/api/v1/services/${svc}`, async (r) => {
-        const spec = this.#hooks.parseService(r.body);
+        const parsed = this.#hooks.parseService(r.body);
         const current = d.service(p(r, 0));
-        if (spec.name !== current.name) throw new YokeError('E_ADMIN_REQUEST', `the body names service "${spec.name}" but the path names "${current.name}"`);
+        if (parsed.name !== current.name) throw new YokeError('E_ADMIN_REQUEST', `the body names service "${parsed.name}" but the path names "${current.name}"`);
+        // A body that says nothing of health (as `yoke ctl -E` sends) keeps the running checks, quorum and hooks.
+        const saysHealth = HEALTH_KEYS.some((k) => Object.hasOwn(object(r.body), k)) || serversSayHealth(r.body);
+        const spec = saysHealth ? parsed : { ...parsed, health: current.spec.health };
         await d.editService(spec);
         return serviceView(d.service(spec.name));
       }),
@@ -180,6 +183,13 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 
 function p(r: Request, i: number): string {
   return r.params[i] as string;
+}
+
+const HEALTH_KEYS = ['health', 'quorum', 'notify'];
+
+function serversSayHealth(body: unknown): boolean {
+  const servers = object(body)['servers'];
+  return Array.isArray(servers) && servers.some((s) => HEALTH_KEYS.some((k) => Object.hasOwn(object(s), k)));
 }
 
 function flag(r: Request, name: string): boolean {

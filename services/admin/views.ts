@@ -1,7 +1,8 @@
 import { formatEndpoint } from '../../core/address.ts';
 import type { ServiceConnection } from '../../core/connection.ts';
 import type { Director } from '../../core/director.ts';
-import type { RealServer } from '../../core/server.ts';
+import { liveWeight } from '../../core/health/quorum.ts';
+import type { Health, RealServer } from '../../core/server.ts';
 import type { VirtualService } from '../../core/service.ts';
 import type { CountersSnapshot } from '../../core/stats.ts';
 
@@ -12,8 +13,14 @@ export interface ServerView {
   weight: number;
   max_conns: number;
   min_conns: number;
-  /** up, down (health), admin-down (operator); drain shows as weight 0. */
-  state: 'up' | 'down' | 'admin-down';
+  /** up, down or inhibited (health), admin-down (the operator, whatever the checks say); drain shows as weight 0. */
+  state: Health | 'admin-down';
+  /** What the checks say: the last result and the last change with its reason (times as epoch ms); null without a check. */
+  health: {
+    state: Health;
+    last_check: { ok: boolean; detail: string; at: number } | null;
+    last_change: { to: Health; reason: string; at: number } | null;
+  };
   overloaded: boolean;
   active_conns: number;
   inactive_conns: number;
@@ -33,6 +40,8 @@ export interface ServiceView {
   connections: number;
   refused: { no_server: number; limit: number };
   stats: CountersSnapshot;
+  /** Keepalived quorum: whether the live weight (servers up by health) reaches it; null for a service without checks. */
+  quorum: { up: boolean; live_weight: number; weight: number; hysteresis: number } | null;
   servers: ServerView[];
 }
 
@@ -58,6 +67,7 @@ export function serverView(s: RealServer): ServerView {
   return {
     address: s.id, name: s.name ?? null, weight: s.weight, max_conns: s.maxConns, min_conns: s.minConns,
     state: s.adminDown ? 'admin-down' : s.health, overloaded: s.overloaded,
+    health: { state: s.health, last_check: s.report.check ?? null, last_change: s.report.change ?? null },
     active_conns: s.activeConns, inactive_conns: s.inactiveConns, persist_conns: s.persistConns, stats: s.stats.toJSON(),
   };
 }
@@ -69,8 +79,15 @@ export function serviceView(v: VirtualService): ServiceView {
     persistence: p ? { timeout_ms: p.timeoutMs, netmask: p.netmask, prefix6: p.prefix6, group: p.group ?? null } : null,
     proxy_protocol: v.spec.proxyProtocol, sorry_server: v.sorry ? serverView(v.sorry) : null, max_conns: v.spec.maxConns,
     connections: v.connections.size, refused: { no_server: v.refused.noServer, limit: v.refused.limit },
-    stats: v.stats.toJSON(), servers: v.servers.map(serverView),
+    stats: v.stats.toJSON(), quorum: quorumView(v), servers: v.servers.map(serverView),
   };
+}
+
+function quorumView(v: VirtualService): ServiceView['quorum'] {
+  const h = v.spec.health;
+  const checked = h !== undefined && (h.health !== undefined || h.servers.size > 0);
+  if (!checked) return null;
+  return { up: v.quorumUp, live_weight: liveWeight(v.servers), weight: h.quorum.weight, hysteresis: h.quorum.hysteresis };
 }
 
 export function connectionViews(d: Director, now: number): ConnectionView[] {

@@ -19,11 +19,19 @@ export const DEFAULTS = deepFreeze({
   /** `services[].servers[].*`: as `ipvsadm -a -w 1 -x 0 -y 0`. */
   server: { weight: 1, max_conns: 0, min_conns: 0 },
   /** `services[].health.*` for every check type. */
-  health: { interval: '2s', timeout: '1s', rise: 2, fall: 3, alpha: false, inhibit_on_failure: false },
+  health: {
+    interval: '2s', timeout: '1s', rise: 2, fall: 3, retry_delay: '1s', warmup: '0s', alpha: false, inhibit_on_failure: false, passive_fall: 0,
+  },
   /** `services[].health.*` for type http and https. */
-  http_health: { path: '/', expect_status: [200] },
+  http_health: { path: '/', expect_status: [200], verify: false },
+  /** `services[].health.*` for type udp. */
+  udp_health: { require_reply: false },
   /** `services[].health.*` for type exec. */
   exec_health: { dynamic: false },
+  /** `services[].quorum.*`: as Keepalived (quorum 1 = at least one live server; hysteresis 0). */
+  quorum: { weight: 1, hysteresis: 0 },
+  /** `services[].notify.*` */
+  notify: { timeout: '10s', at_shutdown: false },
 } as const);
 
 /** Where each group of DEFAULTS lives in the YAML, as docs/config.md titles its keys. */
@@ -36,5 +44,8 @@ export const DEFAULT_PLACES: { readonly [G in keyof typeof DEFAULTS]: string } =
   server: 'services[].servers[].',
   health: 'services[].health.',
   http_health: 'services[].health.',
+  udp_health: 'services[].health.',
   exec_health: 'services[].health.',
+  quorum: 'services[].quorum.',
+  notify: 'services[].notify.',
 };

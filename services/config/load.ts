@@ -7,7 +7,7 @@ import { CheckedTree, semanticFaults } from './semantic.ts';
 import type { ConfigProblem, ConfigResult } from './types.ts';
 import { schemaFaults } from './validate.ts';
 
-export type { ConfigProblem, ConfigResult, YokeConfig, ServiceConfig, HealthConfig, PersistenceConfig } from './types.ts';
+export type { ConfigProblem, ConfigResult, YokeConfig, ServiceConfig, PersistenceConfig } from './types.ts';
 
 /** Reads a file as text, as fs.readFileSync(path, 'utf8') does; injected so that tests need no files. */
 export type ReadFile = (path: string, encoding: 'utf8') => string;

@@ -1,24 +1,33 @@
-import { parseEndpoint, type Endpoint } from '../../core/address.ts';
+import { formatEndpoint, parseEndpoint, type Endpoint } from '../../core/address.ts';
 import type { ServerSettings } from '../../core/server.ts';
 import type { SchedulerName } from '../../core/schedulers/types.ts';
 import { DEFAULTS } from './defaults.ts';
 import { deepFreeze } from './freeze.ts';
-import type { HealthCommon, HealthConfig, PersistenceConfig, ServiceConfig, YokeConfig } from './types.ts';
-import { parseBytes, parseDuration } from './values.ts';
+import type { CheckCommon, CheckSpec, HttpUrl, NotifySpec, ServerHealthSpec, ServiceHealthSpec } from '../../core/health/spec.ts';
+import type { PersistenceConfig, ServiceConfig, YokeConfig } from './types.ts';
+import { parseBytes, parseDuration, parseStatusRange } from './values.ts';
 
 /* The YAML shapes as the schema admits them: every key the schema makes optional is optional here. */
-interface RawServer { name?: string; address: string; weight?: number; max_conns?: number; min_conns?: number }
+interface RawServer {
+  name?: string; address: string; weight?: number; max_conns?: number; min_conns?: number; health?: RawHealth; notify?: { up?: string; down?: string };
+}
+type RawStatus = (number | string)[];
 interface RawHealth {
-  type: HealthConfig['type']; interval?: string; timeout?: string; rise?: number; fall?: number; port?: number; address?: string;
-  alpha?: boolean; inhibit_on_failure?: boolean; send?: string; expect?: string; path?: string; host?: string;
-  expect_status?: number[]; digest?: string; helo?: string; command?: string; dynamic?: boolean;
+  type: CheckSpec['type']; interval?: string; timeout?: string; rise?: number; fall?: number; retry_delay?: string; warmup?: string;
+  port?: number; address?: string; alpha?: boolean; inhibit_on_failure?: boolean; passive_fall?: number;
+  send?: string; expect?: string; require_reply?: boolean; path?: string; expect_status?: RawStatus; digest?: string;
+  urls?: { path: string; expect_status?: RawStatus; digest?: string }[]; host?: string; verify?: boolean; ca?: string;
+  helo?: string; command?: string; dynamic?: boolean;
+}
+interface RawNotify {
+  up?: string; down?: string; quorum_up?: string; quorum_down?: string; webhook?: string; timeout?: string; at_shutdown?: boolean;
 }
 interface RawService {
   name: string; listen: string; mode?: 'tcp' | 'udp'; scheduler?: SchedulerName;
   scheduler_options?: { fallback?: boolean; hash_port?: boolean; table_size?: number; expire?: string };
   persistence?: { timeout?: string; netmask?: string; prefix6?: number; group?: string };
   proxy_protocol?: 'off' | 'v1' | 'v2'; sorry_server?: string; max_conns?: number; connect_timeout?: string; retries?: number;
-  servers?: RawServer[]; health?: RawHealth;
+  servers?: RawServer[]; health?: RawHealth; quorum?: { weight?: number; hysteresis?: number }; notify?: RawNotify;
 }
 /** A config the schema and the semantic checks accepted. */
 export interface RawConfig {
@@ -55,7 +64,7 @@ function service(s: RawService): ServiceConfig {
     connectTimeoutMs: parseDuration(d.connect_timeout),
     retries: d.retries,
     servers: (s.servers ?? []).map(server),
-    health: s.health && health(s.health),
+    health: serviceHealth(s),
   };
 }
 
@@ -74,26 +83,59 @@ function server(s: RawServer): ServerSettings {
   return { name: s.name, address, weight: d.weight, maxConns: d.max_conns, minConns: d.min_conns };
 }
 
-function health(h: RawHealth): HealthConfig {
+function serviceHealth(s: RawService): ServiceHealthSpec {
+  const q = { ...DEFAULTS.quorum, ...s.quorum };
+  const servers = new Map<string, ServerHealthSpec>();
+  for (const r of s.servers ?? []) {
+    if (r.health === undefined && r.notify === undefined) continue;
+    servers.set(formatEndpoint(parseEndpoint(r.address)), { health: r.health && health(r.health), notify: r.notify && { up: r.notify.up, down: r.notify.down } });
+  }
+  return { health: s.health && health(s.health), quorum: { weight: q.weight, hysteresis: q.hysteresis }, notify: notify(s.notify ?? {}), servers };
+}
+
+function notify(n: RawNotify): NotifySpec {
+  const d = { ...DEFAULTS.notify, ...n };
+  return {
+    up: n.up, down: n.down, quorumUp: n.quorum_up, quorumDown: n.quorum_down, webhook: n.webhook,
+    timeoutMs: parseDuration(d.timeout), atShutdown: d.at_shutdown,
+  };
+}
+
+function status(list: RawStatus): HttpUrl['status'] {
+  return list.map((v) => (typeof v === 'number' ? { low: v, high: v } : parseStatusRange(v)));
+}
+
+function health(h: RawHealth): CheckSpec {
   const d = { ...DEFAULTS.health, ...h };
-  const common: HealthCommon = {
-    intervalMs: parseDuration(d.interval),
+  const interval = parseDuration(d.interval);
+  const common: CheckCommon = {
+    intervalMs: interval,
     timeoutMs: parseDuration(d.timeout),
     rise: d.rise,
     fall: d.fall,
+    retryDelayMs: Math.min(interval, parseDuration(d.retry_delay)),
+    warmupMs: parseDuration(d.warmup, true),
     port: h.port,
     address: h.address,
     alpha: d.alpha,
     inhibitOnFailure: d.inhibit_on_failure,
+    passiveFall: d.passive_fall,
   };
   switch (h.type) {
     case 'tcp':
+      return { ...common, type: 'tcp', send: optional(h.send, parseBytes), expect: optional(h.expect, parseBytes) };
     case 'udp':
-      return { ...common, type: h.type, send: optional(h.send, parseBytes), expect: optional(h.expect, parseBytes) };
+      return {
+        ...common, type: 'udp', send: optional(h.send, parseBytes), expect: optional(h.expect, parseBytes),
+        requireReply: h.require_reply ?? DEFAULTS.udp_health.require_reply,
+      };
     case 'http':
     case 'https': {
       const web = { ...DEFAULTS.http_health, ...h };
-      return { ...common, type: h.type, path: web.path, host: h.host, expectStatus: [...web.expect_status], digest: h.digest?.toLowerCase() };
+      const one = (path: string, expect: RawStatus | undefined, digest: string | undefined): HttpUrl =>
+        ({ path, status: status(expect ?? [...DEFAULTS.http_health.expect_status]), digest: digest?.toLowerCase() });
+      const urls = h.urls ? h.urls.map((u) => one(u.path, u.expect_status, u.digest)) : [one(web.path, h.expect_status, h.digest)];
+      return { ...common, type: h.type, urls, host: h.host, verify: web.verify, ca: h.ca };
     }
     case 'smtp':
       return { ...common, type: 'smtp', helo: h.helo };

@@ -56,15 +56,6 @@ const ENDPOINT = formatted('endpoint');
 const U32 = 2 ** 32 - 1;
 const threshold = (dflt: number): Schema => integer(0, U32, { default: dflt, 'x-code': 'E_BAD_THRESHOLD' satisfies ErrorCode });
 
-const server = object({
-  name: NAME,
-  address: ENDPOINT,
-  weight: integer(0, 65535, { default: DEFAULTS.server.weight, 'x-code': 'E_BAD_WEIGHT' satisfies ErrorCode }),
-  max_conns: threshold(DEFAULTS.server.max_conns),
-  min_conns: threshold(DEFAULTS.server.min_conns),
-  capacity: later('capacity is not supported yet (it comes with the locality scheduler); use max_conns to cap a server'),
-  icp: later('icp is not supported yet (it comes with the cache farm)'),
-}, ['address']);
 
 const H = DEFAULTS.health;
 const healthCommon: Record<string, Schema> = {
@@ -72,10 +63,13 @@ const healthCommon: Record<string, Schema> = {
   timeout: duration(H.timeout),
   rise: integer(1, 100, { default: H.rise }),
   fall: integer(1, 100, { default: H.fall }),
+  retry_delay: duration(H.retry_delay),
+  warmup: formatted('duration-or-zero', { default: H.warmup }),
   port: integer(1, 65535),
   address: formatted('ip'),
   alpha: { ...BOOLEAN, default: H.alpha },
   inhibit_on_failure: { ...BOOLEAN, default: H.inhibit_on_failure },
+  passive_fall: integer(0, 100, { default: H.passive_fall }),
 };
 
 /** One Keepalived checker: TCP_CHECK, HTTP_GET/SSL_GET, SMTP_CHECK, UDP_CHECK, MISC_CHECK. */
@@ -84,6 +78,16 @@ function checker(types: readonly string[], own: Record<string, Schema>, required
 }
 
 const PAYLOAD = formatted('bytes');
+const HW = DEFAULTS.http_health;
+const URL_PATH: Schema = { type: 'string', pattern: '^/\\S*$', 'x-hint': 'a path starting with / and without spaces' };
+const STATUS: Schema = {
+  type: 'array',
+  // A code (200) or a range as Keepalived writes it ("200-299"): the bounds apply to numbers, the format to strings.
+  items: { type: ['integer', 'string'], minimum: 100, maximum: 599, format: 'status-range' },
+  minItems: 1,
+  uniqueItems: true,
+};
+const HOST_NAME: Schema = { type: 'string', pattern: '^\\S+$', 'x-hint': 'a host name without spaces' };
 
 const health: Schema = {
   type: 'object',
@@ -92,18 +96,46 @@ const health: Schema = {
   oneOf: [
     checker(['tcp'], { send: PAYLOAD, expect: PAYLOAD }),
     checker(['http', 'https'], {
-      path: { type: 'string', pattern: '^/\\S*$', 'x-hint': 'a path starting with / and without spaces', default: DEFAULTS.http_health.path },
-      host: { type: 'string', pattern: '^\\S+$', 'x-hint': 'a host name without spaces' },
-      expect_status: {
-        type: 'array', items: integer(100, 599), minItems: 1, uniqueItems: true, default: DEFAULTS.http_health.expect_status,
-      },
+      path: { ...URL_PATH, default: HW.path },
+      expect_status: { ...STATUS, default: HW.expect_status },
       digest: { type: 'string', pattern: '^[0-9a-fA-F]{32}$', 'x-hint': 'the MD5 of the body as 32 hex digits' },
+      urls: { type: 'array', minItems: 1, items: object({ path: URL_PATH, expect_status: STATUS, digest: { type: 'string', pattern: '^[0-9a-fA-F]{32}$', 'x-hint': 'the MD5 of the body as 32 hex digits' } }, ['path']) },
+      host: HOST_NAME,
+      verify: { ...BOOLEAN, default: HW.verify },
+      ca: { type: 'string', minLength: 1 },
     }),
-    checker(['smtp'], { helo: { type: 'string', pattern: '^\\S+$', 'x-hint': 'a host name without spaces' } }),
-    checker(['udp'], { send: PAYLOAD, expect: PAYLOAD }),
+    checker(['smtp'], { helo: HOST_NAME }),
+    checker(['udp'], { send: PAYLOAD, expect: PAYLOAD, require_reply: { ...BOOLEAN, default: DEFAULTS.udp_health.require_reply } }),
     checker(['exec'], { command: { type: 'string', minLength: 1 }, dynamic: { ...BOOLEAN, default: DEFAULTS.exec_health.dynamic } }, ['command']),
   ],
 };
+
+const COMMAND: Schema = { type: 'string', minLength: 1 };
+const N = DEFAULTS.notify;
+const notify = object({
+  up: COMMAND,
+  down: COMMAND,
+  quorum_up: COMMAND,
+  quorum_down: COMMAND,
+  webhook: formatted('http-url'),
+  timeout: duration(N.timeout),
+  at_shutdown: { ...BOOLEAN, default: N.at_shutdown },
+});
+const serverNotify = object({ up: COMMAND, down: COMMAND });
+const Q = DEFAULTS.quorum;
+const quorum = object({ weight: integer(1, U32, { default: Q.weight }), hysteresis: integer(0, U32, { default: Q.hysteresis }) });
+
+const server = object({
+  name: NAME,
+  address: ENDPOINT,
+  weight: integer(0, 65535, { default: DEFAULTS.server.weight, 'x-code': 'E_BAD_WEIGHT' satisfies ErrorCode }),
+  max_conns: threshold(DEFAULTS.server.max_conns),
+  min_conns: threshold(DEFAULTS.server.min_conns),
+  capacity: later('capacity is not supported yet (it comes with the locality scheduler); use max_conns to cap a server'),
+  health,
+  notify: serverNotify,
+  icp: later('icp is not supported yet (it comes with the cache farm)'),
+}, ['address']);
 
 const SO = DEFAULTS.scheduler_options;
 const P = DEFAULTS.persistence;
@@ -139,6 +171,8 @@ const service = object({
   retries: integer(0, 10, { default: S.retries }),
   servers: { type: 'array', items: server },
   health,
+  quorum,
+  notify,
   routes: later(`routes are not supported yet; ${ONE_POOL}`),
   pools: later(`pools are not supported yet; ${ONE_POOL}`),
   sticky: later('sticky (cookie and TLS-session stickiness) is not supported yet; use persistence to keep a client on one server'),

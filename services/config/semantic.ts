@@ -50,8 +50,6 @@ const OPTION_READERS: Record<string, readonly SchedulerName[]> = {
   expire: ['lblc', 'lblcr'],
 };
 
-export const HEALTH_NOT_ACTIVE = 'health checks are not active yet: servers stay up unless marked down (yoke ctl)';
-
 /** Remembers the first place each key was seen and reports a later one as E_CONFIG_DUPLICATE, naming the first's line. */
 class FirstSeen {
   readonly #seen = new Map<string, { line: number; what: string }>();
@@ -81,7 +79,7 @@ function canonical(text: string): string {
 
 /**
  * The checks the schema cannot express: uniqueness, thresholds, persistence groups, proxy_protocol on udp,
- * services without servers, options the scheduler ignores, health checks not yet active, and the admin token.
+ * services without servers, options the scheduler ignores, checks that say one thing twice, and the admin token.
  */
 export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.ProcessEnv, readSecret: ReadSecret): SemanticOutcome {
   const faults: Fault[] = [];
@@ -110,11 +108,34 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
     checkServers(tree, map, at, title, faults);
     checkSchedulerOptions(tree, at, faults);
     checkPersistenceGroup(tree, map, at, title, groups, faults);
-    if (typeof svc === 'object' && svc !== null && Object.hasOwn(svc, 'health')) {
-      faults.push({ path: at('health'), aim: 'key', code: 'E_NOT_SUPPORTED', severity: 'warning', message: HEALTH_NOT_ACTIVE });
+    checkHealth(tree, at('health'), faults);
+    const servers = tree.raw(at('servers'));
+    for (const j of Array.isArray(servers) ? servers.keys() : []) checkHealth(tree, at('servers', j, 'health'), faults);
+    if (mode === 'udp' && tree.raw(at('health', 'passive_fall')) !== undefined) {
+      const path = at('health', 'passive_fall');
+      faults.push({ path, aim: 'key', code: 'E_CONFIG_INVALID', severity: 'warning', message: `${label(path)}: passive checks watch TCP connects and resets; a udp service has none, so this has no effect` });
     }
   }
   return { faults, token };
+}
+
+/** An HTTP check names its URLs either in short form (path, expect_status, digest) or as a urls list, not both; verify and ca are for https. */
+function checkHealth(tree: CheckedTree, path: Segment[], faults: Fault[]): void {
+  const h = tree.raw(path);
+  if (typeof h !== 'object' || h === null) return;
+  const type = (h as Record<string, unknown>)['type'];
+  if (Object.hasOwn(h, 'urls')) {
+    for (const key of ['path', 'expect_status', 'digest']) {
+      if (!Object.hasOwn(h, key)) continue;
+      faults.push({ path: [...path, key], aim: 'key', code: 'E_CONFIG_INVALID', message: `${label([...path, key])}: give ${key} inside each entry of urls, or drop urls and keep the short form` });
+    }
+  }
+  if (type === 'http') {
+    for (const key of ['verify', 'ca']) {
+      if (!Object.hasOwn(h, key)) continue;
+      faults.push({ path: [...path, key], aim: 'key', code: 'E_CONFIG_INVALID', severity: 'warning', message: `${label([...path, key])}: ${key} applies to type https only; type http has no TLS` });
+    }
+  }
 }
 
 function resolveToken(tree: CheckedTree, env: NodeJS.ProcessEnv, readSecret: ReadSecret, faults: Fault[]): string | undefined {

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { parseEndpoint, type Endpoint } from '../../core/address.ts';
 import { YokeError } from '../../core/errors.ts';
+import type { StatusRange } from '../../core/health/spec.ts';
 
 /** Milliseconds per duration unit. */
 const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
@@ -84,6 +85,27 @@ export function parsePrime(n: number): number {
   return n;
 }
 
+/** Parses an HTTP status range "200-299" (both ends 100..599, low first); throws E_CONFIG_INVALID otherwise. */
+export function parseStatusRange(text: string): StatusRange {
+  const m = /^(\d{3})-(\d{3})$/.exec(text);
+  const low = Number(m?.[1]);
+  const high = Number(m?.[2]);
+  if (!m || low < 100 || high > 599 || low > high) {
+    throw new YokeError('E_CONFIG_INVALID', `"${text}" is not a status code or range: write a code such as 200 or a range such as "200-299"`);
+  }
+  return { low, high };
+}
+
+/** Accepts an http:// or https:// URL (a webhook); throws E_CONFIG_INVALID otherwise. */
+export function parseHttpUrl(text: string): URL {
+  let url: URL | undefined;
+  try { url = new URL(text); } catch { url = undefined; }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new YokeError('E_CONFIG_INVALID', `"${text}" is not an http:// or https:// URL`);
+  }
+  return url;
+}
+
 /**
  * The value syntaxes the schema names with `format`. Each parser throws a YokeError whose code and detail become
  * the problem's; the schema validator calls them to accept a value, the normalizer to convert it.
@@ -97,6 +119,8 @@ export const VALUE_FORMATS = {
   secret: { type: 'string', parse: parseSecretRef },
   bytes: { type: 'string', parse: parseBytes },
   prime: { type: 'number', parse: parsePrime },
+  'status-range': { type: 'string', parse: parseStatusRange },
+  'http-url': { type: 'string', parse: parseHttpUrl },
 } as const;
 
 export type ValueFormat = keyof typeof VALUE_FORMATS;

@@ -206,13 +206,59 @@ describe('features of later versions', () => {
     assert.deepEqual(where(r), ['1:1 E_NOT_SUPPORTED', '2:1 E_NOT_SUPPORTED']);
   });
 
-  it('health is validated in full, loads as a typed check, and warns that it is not active yet', () => {
+  it('health is validated in full and loads as a typed check with every default', () => {
     const r = check(yaml('services:', ...svc('a', '127.0.0.1:53', ONE_SERVER, '    mode: udp', '    health: { type: udp, send: hex:00ff, expect: "ok" }')));
-    assert.deepEqual(printed(r), ['t.yaml:6:5: warning: health checks are not active yet: servers stay up unless marked down (yoke ctl)']);
-    assert.deepEqual(r.config?.services[0]?.health, {
-      type: 'udp', intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 3, port: undefined, address: undefined,
-      alpha: false, inhibitOnFailure: false, send: [0, 255], expect: [111, 107],
+    assert.deepEqual(printed(r), []);
+    assert.deepEqual(r.config?.services[0]?.health.health, {
+      type: 'udp', intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 3, retryDelayMs: 1000, warmupMs: 0, port: undefined, address: undefined,
+      alpha: false, inhibitOnFailure: false, passiveFall: 0, send: [0, 255], expect: [111, 107], requireReply: false,
     });
+  });
+
+  it('an http check takes one URL in short form or several as urls, with codes and Keepalived-style ranges', () => {
+    const r = check(yaml('services:',
+      ...svc('a', '127.0.0.1:80', ONE_SERVER, '    health: { type: http, path: /ok, expect_status: [200, "300-302"], digest: ABCDEF0123456789ABCDEF0123456789 }'),
+      ...svc('b', '127.0.0.1:81', ONE_SERVER, '    health: { type: https, host: www.example.org, urls: [{ path: / }, { path: /mrtg/, expect_status: ["200-299"] }] }'),
+    ));
+    assert.deepEqual(printed(r), []);
+    const [a, b] = (r.config?.services ?? []).map((s) => s.health.health);
+    assert.deepEqual(a?.type === 'http' && a.urls, [{ path: '/ok', status: [{ low: 200, high: 200 }, { low: 300, high: 302 }], digest: 'abcdef0123456789abcdef0123456789' }]);
+    assert.deepEqual(b?.type === 'https' && [b.urls, b.host, b.verify], [[
+      { path: '/', status: [{ low: 200, high: 200 }], digest: undefined },
+      { path: '/mrtg/', status: [{ low: 200, high: 299 }], digest: undefined },
+    ], 'www.example.org', false]);
+  });
+
+  it('urls with the short form, a bad range, verify on plain http, and passive_fall on udp are each reported', () => {
+    const r = check(yaml('services:',
+      ...svc('a', '127.0.0.1:80', ONE_SERVER, '    health: { type: http, path: /, urls: [{ path: /x }], expect_status: ["299-200"], verify: true }'),
+      ...svc('b', '127.0.0.1:81', ONE_SERVER, '    mode: udp', '    health: { type: udp, passive_fall: 3 }'),
+    ));
+    assert.deepEqual(printed(r), [
+      't.yaml:5:74: services[0].health.expect_status[0]: "299-200" is not a status code or range: write a code such as 200 or a range such as "200-299"',
+      't.yaml:5:27: services[0].health.path: give path inside each entry of urls, or drop urls and keep the short form',
+      't.yaml:5:58: services[0].health.expect_status: give expect_status inside each entry of urls, or drop urls and keep the short form',
+      't.yaml:5:86: warning: services[0].health.verify: verify applies to type https only; type http has no TLS',
+      't.yaml:10:26: warning: services[1].health.passive_fall: passive checks watch TCP connects and resets; a udp service has none, so this has no effect',
+    ]);
+  });
+
+  it('a server may have its own check and hooks; quorum and notify are per service', () => {
+    const r = check(yaml('services:',
+      ...svc('a', '127.0.0.1:80', '    servers:', '      - address: 127.0.0.1:9001', '        health: { type: tcp, port: 9999 }', '        notify: { down: "logger down" }', '      - address: 127.0.0.1:9002',
+        '    health: { type: http, inhibit_on_failure: true, passive_fall: 2 }',
+        '    quorum: { weight: 2, hysteresis: 1 }',
+        '    notify: { quorum_down: "logger lost", webhook: "http://127.0.0.1:9/hook", at_shutdown: true }'),
+    ));
+    assert.deepEqual(printed(r), []);
+    const h = r.config?.services[0]?.health;
+    assert.equal(h?.health?.type, 'http');
+    assert.equal(h?.health?.inhibitOnFailure, true);
+    assert.deepEqual(h?.quorum, { weight: 2, hysteresis: 1 });
+    assert.deepEqual(h?.notify, { up: undefined, down: undefined, quorumUp: undefined, quorumDown: 'logger lost', webhook: 'http://127.0.0.1:9/hook', timeoutMs: 10_000, atShutdown: true });
+    assert.deepEqual([...(h?.servers.keys() ?? [])], ['127.0.0.1:9001']);
+    const own = h?.servers.get('127.0.0.1:9001');
+    assert.deepEqual([own?.health?.type, own?.health?.port, own?.notify], ['tcp', 9999, { up: undefined, down: 'logger down' }]);
   });
 
   it('each health type admits its own keys only, and the type must be known', () => {

@@ -91,19 +91,19 @@ describe('VirtualService.assign with persistence', () => {
     const { v, connect } = service({ persistent: true });
     const first = connect('192.0.2.1');
     const s = first.server!;
-    v.setHealth(s.id, false, 'health');
+    v.setHealth(s.id, 'down');
     assert.equal(s.persistConns, 0, 'its template went at once');
     const again = connect('192.0.2.1');
     assert.notEqual(again.server, s);
     assert.notEqual(again.template, first.template);
-    v.setHealth(s.id, true, 'health');
+    v.setHealth(s.id, 'up');
     assert.equal(connect('192.0.2.1').server, again.server, 'the new template holds when the old server comes back');
   });
 
   it('a template whose server is marked down by the operator is dropped too', () => {
     const { v, connect } = service({ persistent: true });
     const first = connect('192.0.2.1');
-    v.setHealth(first.server!.id, false, 'admin');
+    v.setAdminDown(first.server!.id, true);
     assert.notEqual(connect('192.0.2.1').server, first.server);
   });
 
@@ -174,7 +174,7 @@ describe('VirtualService.assign without a server', () => {
 
   it('refuses when every server is down', () => {
     const { v } = service();
-    for (const s of v.servers) v.setHealth(s.id, false, 'health');
+    for (const s of v.servers) v.setHealth(s.id, 'down');
     assert.equal(v.assign(fakeConn('192.0.2.1')), false);
     assert.equal(v.refused.noServer, 1);
   });

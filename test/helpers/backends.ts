@@ -1,6 +1,7 @@
 // Small fake real servers written for the tests (the issue allows these as backends): each says its name,
 // then echoes; on the client's FIN it answers "bye <name>" and closes, which shows half-close works.
 import dgram from 'node:dgram';
+import http from 'node:http';
 import net from 'node:net';
 import { parseEndpoint } from '../../core/address.ts';
 import type { ServerSettings } from '../../core/server.ts';
@@ -20,7 +21,7 @@ export interface TcpBackend {
 }
 
 /** A TCP real server on 127.0.0.1: greets with `<name>\n` (unless quiet), echoes, says `bye <name>` on FIN. */
-export function tcpBackend(name: string, opts: { greet?: boolean; host?: string } = {}): Promise<TcpBackend> {
+export function tcpBackend(name: string, opts: { greet?: boolean; host?: string; port?: number } = {}): Promise<TcpBackend> {
   const greet = opts.greet ?? true;
   const sockets = new Set<net.Socket>();
   const b: TcpBackend = {
@@ -38,9 +39,37 @@ export function tcpBackend(name: string, opts: { greet?: boolean; host?: string 
     s.on('data', (d) => { if (first) { b.firstBytes.push(d); first = false; } s.write(d); });
     s.on('end', () => s.end(`bye ${name}\n`));
   });
-  return new Promise((resolve) => server.listen(0, opts.host ?? '127.0.0.1', () => {
+  return new Promise((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
     const port = (server.address() as net.AddressInfo).port;
     Object.assign(b, { port, address: `${opts.host ?? '127.0.0.1'}:${port}` });
+    resolve(b);
+  }));
+}
+
+export interface HttpBackend {
+  readonly name: string;
+  readonly port: number;
+  readonly address: string;
+  /** What GET /healthz answers now: its status, its body, and how long it waits first. */
+  health: { status: number; body: string; delayMs: number };
+  close(): Promise<void>;
+}
+
+/** An HTTP real server: `/healthz` answers as `health` says (the test changes it); any other path answers its name. */
+export function httpBackend(name: string): Promise<HttpBackend> {
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/healthz') { res.end(name); return; }
+    const { status, body, delayMs } = b.health;
+    const reply = () => { if (!res.destroyed) res.writeHead(status, { 'content-type': 'text/plain' }).end(body); };
+    if (delayMs > 0) setTimeout(reply, delayMs); else reply();
+  });
+  const b: HttpBackend = {
+    name, port: 0, address: '', health: { status: 200, body: 'ok\n', delayMs: 0 },
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    const port = (server.address() as net.AddressInfo).port;
+    Object.assign(b, { port, address: `127.0.0.1:${port}` });
     resolve(b);
   }));
 }
