@@ -8,16 +8,35 @@ import { check, printed } from './helpers.ts';
 
 const DOC = readFileSync(new URL('../../docs/config.md', import.meta.url), 'utf8');
 
-/** Every key path of the schema (`services[].servers[].weight`), split into supported keys and keys of later versions. */
-function keyPaths(schema: SchemaObject, prefix = '', out = { supported: new Set<string>(), later: new Set<string>() }) {
-  const branches: SchemaObject[] = [schema, ...((schema['oneOf'] ?? []) as SchemaObject[])];
-  for (const branch of branches) {
-    for (const [key, sub] of Object.entries((branch['properties'] ?? {}) as Record<string, SchemaObject>)) {
-      const path = `${prefix}${key}`;
-      if (typeof sub['x-later'] === 'string') { out.later.add(path); continue; }
-      out.supported.add(path);
-      if (sub['properties'] || sub['oneOf']) keyPaths(sub, `${path}.`, out);
-      if (sub['items']?.properties) keyPaths(sub['items'], `${path}[].`, out);
+/**
+ * Every key path of the schema (`services[].servers[].weight`), split into supported keys and keys of later versions.
+ * A schema object reused at a second place (a server's `health` is the service's) is walked once, at its shallowest
+ * path (breadth first); the other places are listed in `shared` with that path, so their sections refer to it
+ * rather than repeating every key.
+ */
+function keyPaths(root: SchemaObject) {
+  const out = { supported: new Set<string>(), later: new Set<string>(), shared: new Map<string, string>() };
+  const walked = new Map<SchemaObject, string>([[root, '']]);
+  const queue: [SchemaObject, string][] = [[root, '']];
+  for (const [schema, prefix] of queue) {
+    const branches: SchemaObject[] = [schema, ...((schema['oneOf'] ?? []) as SchemaObject[])];
+    for (const branch of branches) {
+      for (const [key, sub] of Object.entries((branch['properties'] ?? {}) as Record<string, SchemaObject>)) {
+        const path = `${prefix}${key}`;
+        if (typeof sub['x-later'] === 'string') { out.later.add(path); continue; }
+        out.supported.add(path);
+        const next: [SchemaObject | undefined, string][] = [
+          [sub['properties'] || sub['oneOf'] ? sub : undefined, `${path}.`],
+          [sub['items']?.properties ? sub['items'] : undefined, `${path}[].`],
+        ];
+        for (const [inner, innerPrefix] of next) {
+          if (inner === undefined) continue;
+          const first = walked.get(inner);
+          if (first !== undefined) { out.shared.set(path, first.replace(/(\.|\[\]\.)$/, '')); continue; }
+          walked.set(inner, innerPrefix);
+          queue.push([inner, innerPrefix]);
+        }
+      }
     }
   }
   return out;
@@ -41,11 +60,16 @@ function workedExamples(): { yaml: string; output: string[] }[] {
 }
 
 describe('docs/config.md is in step with the schema and the defaults', () => {
-  const { supported, later } = keyPaths(CONFIG_SCHEMA);
+  const { supported, later, shared } = keyPaths(CONFIG_SCHEMA);
 
   it('every key the schema admits has its own section', () => {
     assert.ok(supported.size > 40);
     assert.deepEqual([...supported].filter((p) => section(p) === undefined), []);
+  });
+
+  it('a key whose schema is another key\'s (a server\'s health) refers to that key instead of repeating its keys', () => {
+    assert.ok(shared.has('services[].servers[].health'));
+    for (const [path, first] of shared) assert.ok(section(path)?.includes(`\`${first}\``), `${path} should refer to ${first}`);
   });
 
   it('every section gives type, default, where it is allowed and what a reload does', () => {
