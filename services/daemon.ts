@@ -128,8 +128,8 @@ export class Daemon {
   async stop(graceMs = this.config.shutdownGraceMs): Promise<void> {
     this.log.info({ graceMs }, 'shutting down: no new connections; waiting for open ones');
     await this.admin?.close();
-    await this.health.stop();
-    await this.director.shutdown(graceMs);
+    // Listeners close at once; the omega hooks (notify.at_shutdown) run while open connections drain.
+    await Promise.all([this.health.stop(), this.director.shutdown(graceMs)]);
     for (const hook of this.#stopHooks) hook();
     this.log.info('stopped');
   }

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { request } from 'undici';
+import { killGroup, spawnShell } from './shell.ts';
 import type { NotifySpec } from './spec.ts';
 
 /** A change worth telling the operator's tools about. */
@@ -56,9 +56,11 @@ export class Notifier {
   #command(event: HealthEvent, command: string, timeoutMs: number): Promise<void> {
     const env = { ...process.env, YOKE_EVENT: event.event, YOKE_SERVICE: event.service, YOKE_SERVER: event.server ?? '', YOKE_REASON: event.reason };
     return new Promise((resolve) => {
-      const child = spawn('/bin/sh', ['-c', command], { env, stdio: 'ignore', timeout: timeoutMs, killSignal: 'SIGKILL' });
-      child.on('error', (err) => { this.#failed(event, command, err.message); resolve(); });
+      const child = spawnShell(command, env, 'ignore');
+      const timer = setTimeout(() => killGroup(child), timeoutMs);
+      child.on('error', (err) => { clearTimeout(timer); this.#failed(event, command, err.message); resolve(); });
       child.on('close', (code, signal) => {
+        clearTimeout(timer);
         if (signal !== null) this.#failed(event, command, `killed by ${signal} (timeout ${timeoutMs}ms)`);
         else if (code !== 0) this.#failed(event, command, `exit ${code}`);
         resolve();

@@ -12,8 +12,9 @@ export interface ProbeListener {
  * Checks one server again and again with one checker and turns results into a verdict: `fall` failures in a row
  * take an up server down, `rise` successes in a row bring a down server up. While a verdict is in doubt (a failure
  * seen on an up server, a success on a down one) the next check comes after `retryDelayMs` instead of the
- * interval, so a dead server leaves after about timeout + (fall - 1) × retryDelay and a healed one returns after
- * (rise - 1) × retryDelay. One timer per prober, unref'd; a check is never started while another runs.
+ * interval. So a server that stops answering leaves fall × timeout + (fall - 1) × retryDelay after the first check
+ * that meets it dead (sooner when refused at once), and a healed one returns (rise - 1) × retryDelay after its first
+ * good check. One timer per prober, unref'd; a check is never started while another runs.
  */
 export class Prober {
   readonly #checker: Checker;

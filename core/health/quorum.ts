@@ -1,5 +1,12 @@
 import type { RealServer } from '../server.ts';
-import type { QuorumSpec } from './spec.ts';
+import type { QuorumSpec, ServiceHealthSpec } from './spec.ts';
+
+/** A service keeps a quorum only when some server of it is checked (Keepalived: a virtual server with checkers). */
+export function hasChecks(h: ServiceHealthSpec): boolean {
+  if (h.health !== undefined) return true;
+  for (const s of h.servers.values()) if (s.health !== undefined) return true;
+  return false;
+}
 
 /** The weight a service has to work with: the sum of the weights of servers up by health and not held down (Keepalived's weight sum of alive servers). */
 export function liveWeight(servers: readonly RealServer[]): number {

@@ -44,6 +44,8 @@ export class HealthSupervisor {
   readonly #watches = new Map<RealServer, Watch>();
   /** Services that had at least one check at the last sync: only they keep a quorum. */
   readonly #checked = new Set<VirtualService>();
+  /** Servers seen by an earlier sync: alpha applies to the others only (a server already carrying traffic is not taken down by a reload). */
+  readonly #known = new WeakSet<RealServer>();
 
   constructor(director: Director, options: SupervisorOptions) {
     this.#director = director;
@@ -61,10 +63,12 @@ export class HealthSupervisor {
       let checked = false;
       for (const server of svc.servers) {
         const check = spec?.servers.get(server.id)?.health ?? spec?.health;
+        const known = this.#known.has(server);
+        this.#known.add(server);
         if (check === undefined) { this.#unwatch(svc, server); continue; }
         seen.add(server);
         checked = true;
-        this.#watch(svc, server, check);
+        this.#watch(svc, server, check, known);
       }
       svc.onPassiveFall = (server) => {
         this.#watches.get(server)?.prober.fail(`passive: ${server.passiveFall} connect failures or resets in a row`);
@@ -93,14 +97,15 @@ export class HealthSupervisor {
     await this.#notifier.idle();
   }
 
-  #watch(svc: VirtualService, server: RealServer, spec: CheckSpec): void {
+  #watch(svc: VirtualService, server: RealServer, spec: CheckSpec, known: boolean): void {
     const key = JSON.stringify(spec);
     const current = this.#watches.get(server);
     server.passiveFall = spec.passiveFall;
     if (current?.key === key) return;
     current?.prober.stop();
-    // A new server starts up unless alpha says down (silently: nothing changed that anyone saw); a changed check keeps the verdict.
-    if (current === undefined && spec.alpha && server.health === 'up') svc.setHealth(server.id, 'down');
+    // A new server starts up unless alpha says down (silently: nothing changed that anyone saw); a changed or newly
+    // added check on a server already running keeps its state.
+    if (!known && spec.alpha && server.health === 'up') svc.setHealth(server.id, 'down');
     const target = { host: spec.address ?? server.address.host, port: spec.port ?? server.address.port, family: server.address.family };
     const prober = new Prober(this.#createChecker(spec), spec, target, server.health === 'up', {
       result: (result, at) => this.#result(svc, server, result, at),

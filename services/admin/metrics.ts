@@ -36,7 +36,15 @@ export function createMetrics(director: Director): Registry {
   gauge('yoke_server_active_connections', 'Established connections (IPVS ActiveConn)', (s) => s.activeConns);
   gauge('yoke_server_inactive_connections', 'Connecting, half-closed and UDP (IPVS InActConn)', (s) => s.inactiveConns);
   gauge('yoke_server_weight', 'Scheduling weight (0 = quiesced)', (s) => s.weight);
-  gauge('yoke_server_up', '1 when the server may take connections (alive), else 0', (s) => (s.alive ? 1 : 0));
+  gauge('yoke_server_up', '1 when the server is alive (up or inhibited by health, not held down by the operator): its open and persistent clients may use it; else 0', (s) => (s.alive ? 1 : 0));
+  gauge('yoke_server_check_ok', '1 when the last health check passed, 0 when it failed, -1 before the first or without a check', (s) => (s.report.check === undefined ? -1 : s.report.check.ok ? 1 : 0));
+  new Gauge({
+    name: 'yoke_service_quorum_up', help: '1 while the live weight meets the quorum (Keepalived quorum), else 0', labelNames: ['service'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const v of director.services()) this.set({ service: v.name }, v.quorumUp ? 1 : 0);
+    },
+  });
   new Counter({
     name: 'yoke_refused_connections_total', help: 'Client connections turned away', labelNames: ['service', 'reason'], registers: [registry],
     collect() {

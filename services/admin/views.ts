@@ -1,7 +1,7 @@
 import { formatEndpoint } from '../../core/address.ts';
 import type { ServiceConnection } from '../../core/connection.ts';
 import type { Director } from '../../core/director.ts';
-import { liveWeight } from '../../core/health/quorum.ts';
+import { hasChecks, liveWeight } from '../../core/health/quorum.ts';
 import type { Health, RealServer } from '../../core/server.ts';
 import type { VirtualService } from '../../core/service.ts';
 import type { CountersSnapshot } from '../../core/stats.ts';
@@ -85,8 +85,7 @@ export function serviceView(v: VirtualService): ServiceView {
 
 function quorumView(v: VirtualService): ServiceView['quorum'] {
   const h = v.spec.health;
-  const checked = h !== undefined && (h.health !== undefined || h.servers.size > 0);
-  if (!checked) return null;
+  if (h === undefined || !hasChecks(h)) return null;
   return { up: v.quorumUp, live_weight: liveWeight(v.servers), weight: h.quorum.weight, hysteresis: h.quorum.hysteresis };
 }
 

@@ -108,22 +108,24 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
     checkServers(tree, map, at, title, faults);
     checkSchedulerOptions(tree, at, faults);
     checkPersistenceGroup(tree, map, at, title, groups, faults);
-    checkHealth(tree, at('health'), faults);
     const servers = tree.raw(at('servers'));
-    for (const j of Array.isArray(servers) ? servers.keys() : []) checkHealth(tree, at('servers', j, 'health'), faults);
-    if (mode === 'udp' && tree.raw(at('health', 'passive_fall')) !== undefined) {
-      const path = at('health', 'passive_fall');
-      faults.push({ path, aim: 'key', code: 'E_CONFIG_INVALID', severity: 'warning', message: `${label(path)}: passive checks watch TCP connects and resets; a udp service has none, so this has no effect` });
-    }
+    const checks = [at('health'), ...(Array.isArray(servers) ? [...servers.keys()].map((j) => at('servers', j, 'health')) : [])];
+    for (const path of checks) checkHealth(tree, path, mode === 'udp', faults);
   }
   return { faults, token };
 }
 
-/** An HTTP check names its URLs either in short form (path, expect_status, digest) or as a urls list, not both; verify and ca are for https. */
-function checkHealth(tree: CheckedTree, path: Segment[], faults: Fault[]): void {
+/**
+ * An HTTP check names its URLs either in short form (path, expect_status, digest) or as a urls list, not both;
+ * verify and ca are for https, and ca only with verify; passive checks watch TCP, so a udp service has none.
+ */
+function checkHealth(tree: CheckedTree, path: Segment[], udp: boolean, faults: Fault[]): void {
   const h = tree.raw(path);
   if (typeof h !== 'object' || h === null) return;
   const type = (h as Record<string, unknown>)['type'];
+  const warn = (key: string, message: string) => faults.push({ path: [...path, key], aim: 'key', code: 'E_CONFIG_INVALID', severity: 'warning', message: `${label([...path, key])}: ${message}` });
+  if (udp && Object.hasOwn(h, 'passive_fall')) warn('passive_fall', 'passive checks watch TCP connects and resets; a udp service has none, so this has no effect');
+  if (type === 'https' && Object.hasOwn(h, 'ca') && (h as Record<string, unknown>)['verify'] !== true) warn('ca', 'ca is used only with verify: true; without it any certificate passes');
   if (Object.hasOwn(h, 'urls')) {
     for (const key of ['path', 'expect_status', 'digest']) {
       if (!Object.hasOwn(h, key)) continue;
@@ -131,10 +133,7 @@ function checkHealth(tree: CheckedTree, path: Segment[], faults: Fault[]): void 
     }
   }
   if (type === 'http') {
-    for (const key of ['verify', 'ca']) {
-      if (!Object.hasOwn(h, key)) continue;
-      faults.push({ path: [...path, key], aim: 'key', code: 'E_CONFIG_INVALID', severity: 'warning', message: `${label([...path, key])}: ${key} applies to type https only; type http has no TLS` });
-    }
+    for (const key of ['verify', 'ca']) if (Object.hasOwn(h, key)) warn(key, `${key} applies to type https only; type http has no TLS`);
   }
 }
 

@@ -85,11 +85,11 @@ export function parsePrime(n: number): number {
   return n;
 }
 
-/** Parses an HTTP status range "200-299" (both ends 100..599, low first); throws E_CONFIG_INVALID otherwise. */
+/** Parses an HTTP status range "200-299" (both ends 100..599, low first), or one code written as a string ("204"); throws E_CONFIG_INVALID otherwise. */
 export function parseStatusRange(text: string): StatusRange {
-  const m = /^(\d{3})-(\d{3})$/.exec(text);
+  const m = /^(\d{3})(?:-(\d{3}))?$/.exec(text);
   const low = Number(m?.[1]);
-  const high = Number(m?.[2]);
+  const high = Number(m?.[2] ?? m?.[1]);
   if (!m || low < 100 || high > 599 || low > high) {
     throw new YokeError('E_CONFIG_INVALID', `"${text}" is not a status code or range: write a code such as 200 or a range such as "200-299"`);
   }

@@ -243,6 +243,19 @@ describe('features of later versions', () => {
     ]);
   });
 
+  it('a status code may be written as a string; ca without verify, and passive_fall in a udp server\'s own check, are warned', () => {
+    const r = check(yaml('services:',
+      ...svc('a', '127.0.0.1:80', ONE_SERVER, '    health: { type: https, expect_status: ["204"], ca: /etc/ssl/ca.pem }'),
+      ...svc('b', '127.0.0.1:81', '    mode: udp', '    servers: [{ address: 10.0.0.1:53, health: { type: udp, passive_fall: 2 } }]'),
+    ));
+    assert.deepEqual(printed(r), [
+      't.yaml:5:52: warning: services[0].health.ca: ca is used only with verify: true; without it any certificate passes',
+      't.yaml:9:60: warning: services[1].servers[0].health.passive_fall: passive checks watch TCP connects and resets; a udp service has none, so this has no effect',
+    ]);
+    const h = r.config?.services[0]?.health.health;
+    assert.deepEqual(h?.type === 'https' && h.urls[0]?.status, [{ low: 204, high: 204 }]);
+  });
+
   it('a server may have its own check and hooks; quorum and notify are per service', () => {
     const r = check(yaml('services:',
       ...svc('a', '127.0.0.1:80', '    servers:', '      - address: 127.0.0.1:9001', '        health: { type: tcp, port: 9999 }', '        notify: { down: "logger down" }', '      - address: 127.0.0.1:9002',

@@ -209,4 +209,12 @@ services:
     assert.match(lines[4] ?? '', new RegExp(`-> ${h1.address}\\s+up\\s+ok [\\d.]+s ago: HTTP ok on /healthz`));
     assert.match(lines[5] ?? '', new RegExp(`-> ${h2.address}\\s+up\\s+ok [\\d.]+s ago: .*up [\\d.]+s ago: good check`));
   });
+
+  it('/metrics carries each server\'s last check and each service\'s quorum, for Prometheus', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port(0)}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    assert.match(text, new RegExp(`yoke_server_check_ok\\{service="web",server="${h1.address}"\\} 1`));
+    assert.match(text, new RegExp(`yoke_server_check_ok\\{service="hang",server="${a.address}"\\} 0`));
+    assert.match(text, /yoke_service_quorum_up\{service="quorum"\} 1/);
+    assert.match(text, new RegExp(`yoke_server_up\\{service="hang",server="${a.address}"\\} 0`));
+  });
 });

@@ -102,6 +102,16 @@ describe('the health supervisor applies check verdicts to the live model', () =>
     assert.deepEqual(said(h.events), [`up ${a.address}: 3 good checks`, 'quorum_up alpha: live weight 1 >= quorum 1']);
   });
 
+  it('alpha does not take down a server already running when a reload adds the check', async () => {
+    const [free] = await freePorts(1);
+    const h = await start(spec('alpha-late', [server(a.address)], { listen: { host: '127.0.0.1', port: free as number, family: 4 } }));
+    await h.director.editService({ ...h.svc.spec, health: healthSpec(fastCheck({ alpha: true })) });
+    assert.equal(h.director.service('alpha-late'), h.svc);
+    assert.equal(h.svc.server(a.address).health, 'up');
+    await h.director.editService({ ...h.svc.spec, servers: [server(a.address), server(b.address)] });
+    assert.equal(h.svc.server(b.address).health, 'down', 'a server new to the model starts down under alpha');
+  });
+
   it('passive failures take a server down before its next check; only the active checker brings it back', async () => {
     const h = await start(spec('passive', [server(a.address), server(b.address)], { health: healthSpec(fastCheck({ passiveFall: 3, intervalMs: 60_000, rise: 1 })) }));
     const s = h.svc.server(a.address);

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import type { Endpoint } from '../../address.ts';
 import type { Checker, CheckResult } from '../checker.ts';
 import type { ExecCheckSpec } from '../spec.ts';
+import { killGroup, spawnShell } from '../shell.ts';
 import { describeError, fail, pass, settleOnce } from './result.ts';
 
 /** Bytes of stderr kept: enough for the script's last message in `detail`, and the pipe never fills. */
@@ -15,9 +15,8 @@ const STDERR_GRACE_MS = 100;
  * Exit 0 passes, any other status fails, except that with `dynamic` a status of 2..255 passes and sets the weight to
  * status - 2 (misc_dynamic). stdout is discarded; the end of stderr goes into `detail`.
  *
- * On abort the shell is killed with SIGKILL. The child is not detached (so it dies with yoke), hence has no process
- * group of its own to kill: a script that forks must `exec` its last command, or its grandchildren outlive the
- * check. Their hold on stderr does not delay the result: the pipe is closed on our side.
+ * On abort the command's process group is killed with SIGKILL (core/health/shell.ts), so a hanging script and all
+ * it started end at the timeout; the stderr pipe is closed on our side, so nothing still holding it delays the result.
  */
 export class ExecChecker implements Checker {
   readonly #spec: ExecCheckSpec;
@@ -29,26 +28,24 @@ export class ExecChecker implements Checker {
   check(target: Endpoint, signal: AbortSignal): Promise<CheckResult> {
     const { command, dynamic, timeoutMs } = this.#spec;
     return settleOnce(signal, timeoutMs, (done) => {
-      const child = spawn('/bin/sh', ['-c', command], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, YOKE_CHECK_HOST: target.host, YOKE_CHECK_PORT: String(target.port) },
-      });
+      const child = spawnShell(command, { ...process.env, YOKE_CHECK_HOST: target.host, YOKE_CHECK_PORT: String(target.port) }, ['ignore', 'ignore', 'pipe']);
+      const stderr = child.stderr as NonNullable<typeof child.stderr>;
       let tail = '';
       let grace: NodeJS.Timeout | undefined;
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (chunk: string) => { tail = (tail + chunk).slice(-STDERR_TAIL); });
-      child.stderr.on('error', () => {});
+      stderr.setEncoding('utf8');
+      stderr.on('data', (chunk: string) => { tail = (tail + chunk).slice(-STDERR_TAIL); });
+      stderr.on('error', () => {});
       child.on('error', (err) => done(fail(`cannot run /bin/sh: ${describeError(err)}`)));
       child.on('exit', (code, sig) => {
         const finish = (): void => done(verdict(code, sig, dynamic, tail));
-        if (child.stderr.readableEnded) return finish();
-        child.stderr.once('end', finish);
+        if (stderr.readableEnded) return finish();
+        stderr.once('end', finish);
         grace = setTimeout(finish, STDERR_GRACE_MS);
       });
       return () => {
         clearTimeout(grace);
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        child.stderr.destroy();
+        killGroup(child);
+        stderr.destroy();
       };
     });
   }
