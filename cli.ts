@@ -3,13 +3,14 @@ import { YokeError } from './core/errors.ts';
 import { ctl } from './services/ctl.ts';
 import { Daemon } from './services/daemon.ts';
 import { demo } from './services/demo.ts';
-import { formatProblem, loadConfigFile } from './services/config/load.ts';
+import { formatProblem, importKeepalivedFile, loadConfigFile } from './services/config/load.ts';
 import { createLogger } from './services/log.ts';
 
 const HELP = `yoke — a load balancer for web, media, cache and mail farms
 
   yoke run -c FILE        run the director in the foreground (SIGHUP reloads, SIGTERM stops gracefully)
   yoke check -c FILE      validate a config; errors as file:line:col: message, exit 1
+  yoke import FILE        print a keepalived.conf as yoke YAML (problems on stderr; see docs/keepalived.md)
   yoke ctl ...            ipvsadm-like control over the admin API (yoke ctl -L -n; see docs/ctl.md)
   yoke demo [--once]      a director plus three demo real servers on loopback, with a short tour
   yoke help               this text
@@ -22,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
     case 'check': return check(configArg(rest));
     case 'ctl': await ctl(rest); return 0;
     case 'demo': return runDemo(rest.includes('--once'));
-    case 'import': throw new YokeError('E_NOT_SUPPORTED', '`yoke import` (keepalived.conf) arrives with health checking');
+    case 'import': return importConf(rest);
     case undefined: case 'help': case '--help': case '-h': process.stdout.write(HELP); return 0;
     case 'version': case '--version': process.stdout.write(version() + '\n'); return 0;
     default: throw new YokeError('E_USAGE', `unknown command "${cmd}"`);
@@ -49,6 +50,17 @@ function check(path: string): number {
   for (const p of problems) process.stdout.write(formatProblem(p) + '\n');
   if (!config) return 1;
   process.stdout.write(`${path}: ok (${config.services.length} service${config.services.length === 1 ? '' : 's'})\n`);
+  return 0;
+}
+
+/** `yoke import keepalived.conf`: the YAML on stdout, problems on stderr, exit 1 when any is an error. */
+function importConf(args: string[]): number {
+  const [path, ...extra] = args;
+  if (path === undefined || extra.length > 0) throw new YokeError('E_USAGE', 'give one keepalived.conf to import: yoke import FILE');
+  const { yaml, result } = importKeepalivedFile(path);
+  for (const p of result.problems) process.stderr.write(formatProblem(p) + '\n');
+  if (yaml === undefined) return 1;
+  process.stdout.write(yaml);
   return 0;
 }
 

@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   E_ADMIN_AUTH: 'the admin API needs the bearer token from the admin.token setting: pass it with --token or YOKE_ADMIN_TOKEN',
   E_ADMIN_REQUEST: 'the admin API request was malformed: see docs/admin-api.md for the body each call takes',
   E_ADMIN_UNREACHABLE: 'yoke ctl could not reach the admin API: is yoke running, and is --admin (or YOKE_ADMIN) its admin.listen address?',
+  E_KEEPALIVED_SYNTAX: 'the keepalived.conf does not parse: balance the braces, close the quote or fix the include at the position shown',
+  E_KEEPALIVED_KEYWORD: 'a keepalived.conf keyword is unknown, misplaced or has a bad value: fix it at the position shown (docs/keepalived.md lists every keyword yoke reads)',
   E_USAGE: 'the command line was not understood: run `yoke help`',
 } as const;
 

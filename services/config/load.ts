@@ -6,6 +6,7 @@ import { SourceMap, type Fault } from './positions.ts';
 import { CheckedTree, semanticFaults } from './semantic.ts';
 import type { ConfigProblem, ConfigResult } from './types.ts';
 import { schemaFaults } from './validate.ts';
+import { diskReader, importKeepalived, looksLikeKeepalived, type KeepalivedImport } from './keepalived/import.ts';
 
 export type { ConfigProblem, ConfigResult, YokeConfig, ServiceConfig, PersistenceConfig } from './types.ts';
 
@@ -41,15 +42,29 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   return { config: normalize(data as RawConfig, semantic.token), problems };
 }
 
-/** Reads and parses a config file; a file that cannot be read is an E_CONFIG_READ problem, not a throw. */
+/**
+ * Reads and parses a config file: yoke YAML, or a keepalived.conf (known by its first keyword, docs/keepalived.md)
+ * converted and then checked as YAML would be. A file that cannot be read is an E_CONFIG_READ problem, not a throw.
+ */
 export function loadConfigFile(path: string): ConfigResult {
-  let text: string;
+  const text = readConfigText(path);
+  if (typeof text !== 'string') return text;
+  return looksLikeKeepalived(text) ? importKeepalived(text, path, diskReader, (yaml, file) => parseConfig(yaml, file)).result : parseConfig(text, path);
+}
+
+/** `yoke import`: a keepalived.conf as yoke YAML (undefined when it has errors) plus every problem at its keepalived.conf place. */
+export function importKeepalivedFile(path: string): KeepalivedImport {
+  const text = readConfigText(path);
+  if (typeof text !== 'string') return { yaml: undefined, result: text };
+  return importKeepalived(text, path, diskReader, (yaml, file) => parseConfig(yaml, file));
+}
+
+function readConfigText(path: string): string | ConfigResult {
   try {
-    text = fs.readFileSync(path, 'utf8');
+    return fs.readFileSync(path, 'utf8');
   } catch (err) {
     return result([problem(path, { line: 1, col: 1 }, 'E_CONFIG_READ', 'error', `cannot read the config: ${err instanceof Error ? err.message : String(err)}`)]);
   }
-  return parseConfig(text, path);
 }
 
 /** `file:line:col: message`, with `warning: ` before the message of a warning, as compilers print them. */
