@@ -69,6 +69,9 @@ export class Prober {
     let result: CheckResult;
     try {
       result = await this.#checker.check(this.#target, running.signal);
+    } catch (err) {
+      // Checkers resolve every outcome; a throw is a bug, and it must cost a failed check, not the process.
+      result = { ok: false, detail: `checker error: ${err instanceof Error ? err.message : String(err)}` };
     } finally {
       clearTimeout(timer);
     }
