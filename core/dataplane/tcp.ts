@@ -7,6 +7,7 @@ import type { RealServer } from '../server.ts';
 import { Counters } from '../stats.ts';
 import type { VirtualService } from '../service.ts';
 import type { Opener, Plane, PlaneContext } from './plane.ts';
+import { readingSocket, readShared, takeBytes } from './reads.ts';
 
 /** Published when a proxied connection ends (only built when someone subscribes). */
 export const connClosed = channel('yoke:tcp:close');
@@ -137,17 +138,17 @@ export class TcpConnection implements ServiceConnection {
     this.#connect(this.server as RealServer);
     if (this.tried !== undefined) return; // a retry: the client is already being read
     const client = this.client;
-    client.on('data', onClientData);
+    // An opener may leave bytes in the client's stream buffer: those connections stay on 'data' events.
+    if (this.plane.opener !== undefined || !readShared(client, onClientRead)) client.on('data', onClientData);
     if (client.isPaused()) client.resume(); // an opener leaves the client paused
   }
 
   #connect(server: RealServer): void {
     const { ctx, service } = this.plane;
-    const up = new net.Socket({ allowHalfOpen: true }) as Tagged;
+    const up = readingSocket(onUpstreamRead, true) as Tagged;
     up[kConn] = this;
     this.upstream = up;
     up.on('connect', onUpstreamConnect);
-    up.on('data', onUpstreamData);
     up.on('end', onUpstreamEnd);
     up.on('error', onUpstreamError);
     up.on('close', onSocketClose);
@@ -249,22 +250,28 @@ function connOf(s: net.Socket): TcpConnection {
   return (s as Tagged)[kConn];
 }
 
-function onClientData(this: net.Socket, chunk: Buffer): void {
-  const c = connOf(this);
-  const up = c.upstream as net.Socket;
+/** Client bytes: counted, kept for a replay while connecting, written upstream; false = pause the client. */
+function fromClient(c: TcpConnection, chunk: Buffer): boolean {
   const server = c.server as RealServer;
   Counters.countIn(c.plane.service.stats, server.stats, chunk.length);
   if (c.state === 'connecting') (c.early ??= []).push(chunk);
   else c.expiresAt = c.plane.ctx.clock.now() + c.plane.ctx.timeouts.tcpMs;
-  if (!up.write(chunk)) this.pause();
+  return (c.upstream as net.Socket).write(chunk);
 }
 
-function onUpstreamData(this: net.Socket, chunk: Buffer): void {
+function onClientRead(this: net.Socket, nread: number, buffer: Buffer): boolean {
+  return fromClient(connOf(this), takeBytes(buffer, nread));
+}
+
+function onClientData(this: net.Socket, chunk: Buffer): void {
+  if (!fromClient(connOf(this), chunk)) this.pause();
+}
+
+function onUpstreamRead(this: net.Socket, nread: number, buffer: Buffer): boolean {
   const c = connOf(this);
-  const server = c.server as RealServer;
-  Counters.countOut(c.plane.service.stats, server.stats, chunk.length);
+  Counters.countOut(c.plane.service.stats, (c.server as RealServer).stats, nread);
   c.expiresAt = c.plane.ctx.clock.now() + c.plane.ctx.timeouts.tcpMs;
-  if (!c.client.write(chunk)) this.pause();
+  return c.client.write(takeBytes(buffer, nread));
 }
 
 function onClientDrain(this: net.Socket): void {
