@@ -24,6 +24,9 @@ export const ERROR_CODES = {
   E_ADMIN_UNREACHABLE: 'yoke ctl could not reach the admin API: is yoke running, and is --admin (or YOKE_ADMIN) its admin.listen address?',
   E_KEEPALIVED_SYNTAX: 'the keepalived.conf does not parse: balance the braces, close the quote or fix the include at the position shown',
   E_KEEPALIVED_KEYWORD: 'a keepalived.conf keyword is unknown, misplaced or has a bad value: fix it at the position shown (docs/keepalived.md lists every keyword yoke reads)',
+  E_TLS_NOT_TLS: 'a client of a tls service sent bytes that do not open a TLS handshake (plain HTTP, SSH, SSLv2): yoke closed the connection; point such clients at a service of their own mode',
+  E_TLS_MALFORMED: 'a TLS ClientHello or ServerHello broke the protocol\'s rules, so yoke cannot route or stick on it (a client\'s connection is closed): if a real client or server is refused, report it with a capture of its first bytes',
+  E_TLS_TOO_LARGE: 'a TLS hello exceeded yoke\'s bounds (its size, or the records it spans) and the connection was closed: such hellos come from scanners, not real clients',
   E_USAGE: 'the command line was not understood: run `yoke help`',
 } as const;
 

@@ -5,3 +5,8 @@ import { existsSync } from 'node:fs';
 export const SHARED_EXAMPLES = new URL('../../../shared/examples/', import.meta.url).pathname;
 export const COPIED_EXAMPLES = new URL('../fixtures/examples/', import.meta.url).pathname;
 export const EXAMPLES_DIR = existsSync(SHARED_EXAMPLES) ? SHARED_EXAMPLES : COPIED_EXAMPLES;
+
+// The TLS captures (ClientHello/ServerHello bytes and their NOTES), found the same way.
+export const SHARED_TLS_FIXTURES = new URL('../../../shared/fixtures/tls/', import.meta.url).pathname;
+export const COPIED_TLS_FIXTURES = new URL('../fixtures/tls/', import.meta.url).pathname;
+export const TLS_FIXTURES_DIR = existsSync(SHARED_TLS_FIXTURES) ? SHARED_TLS_FIXTURES : COPIED_TLS_FIXTURES;
