@@ -28,6 +28,16 @@ export const ERROR_CODES = {
   E_TLS_MALFORMED: 'a TLS ClientHello or ServerHello broke the protocol\'s rules, so yoke cannot route or stick on it (a client\'s connection is closed): if a real client or server is refused, report it with a capture of its first bytes',
   E_TLS_TOO_LARGE: 'a TLS hello exceeded yoke\'s bounds (its size, or the records it spans) and the connection was closed: such hellos come from scanners, not real clients',
   E_USAGE: 'the command line was not understood: run `yoke help`',
+  E_HTTP_REQUEST_LINE: 'an HTTP client sent a malformed request line (method, target or version); yoke answered 400 and closed: fix the client (docs/http-parsing.md lists the rules)',
+  E_HTTP_HEADER: 'an HTTP client sent a malformed field line (bad name, whitespace before the colon, obs-fold, bare CR or LF, a control byte in a value); yoke answered 400 and closed: fix the client',
+  E_HTTP_HOST: 'an HTTP/1.1 request had no Host, two Host fields or an invalid Host value; yoke answered 400 (RFC 9112 3.2): fix the client',
+  E_HTTP_TOO_LARGE: 'an HTTP request head exceeded a limit (target length: 414; head bytes or field count: 431): raise the listener\'s limit only if the client is legitimate',
+  E_HTTP_VERSION: 'an HTTP client spoke a version other than HTTP/1.0 or 1.1 on an HTTP/1.1 listener; yoke answered 505: use HTTP/1.1, or terminate HTTP/2 elsewhere',
+  E_HTTP_METHOD: 'an HTTP client sent CONNECT, which a reverse proxy does not serve; yoke answered 501: send the request to a forward proxy instead',
+  E_HTTP_FRAMING: 'an HTTP request\'s body length was ambiguous (Content-Length twice or malformed, Content-Length with Transfer-Encoding, Transfer-Encoding not ending in chunked or in HTTP/1.0); yoke answered 400 and closed: this is the shape of request smuggling, fix or block the client',
+  E_HTTP_TRANSFER_CODING: 'an HTTP request used a transfer coding other than chunked; yoke answered 501: send the body chunked only (or with Content-Length)',
+  E_HTTP_EXPECT: 'an HTTP request carried an Expect value other than 100-continue; yoke answered 417: drop the Expect field',
+  E_HTTP_CHUNKED: 'an HTTP request\'s chunked body broke the chunk grammar; yoke stopped forwarding it at that byte, aborted the upstream connection and closed: fix the client',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
