@@ -92,3 +92,18 @@ services:
       - address: 127.0.0.1:${target}
 `);
 }
+
+/** yoke for the health scenario: one round-robin service over `servers` with `health` (a YAML flow map; none when undefined), and the admin API. */
+export function yokeHealth(dir: string, name: string, o: { port: number; admin: number; tokenFile: string; servers: readonly string[]; health: string | undefined }): string {
+  return write(dir, `${name}.yaml`, `# bench: yoke with health checks
+admin:
+  listen: 127.0.0.1:${o.admin}
+  token: file:${o.tokenFile}
+services:
+  - name: hc
+    listen: 127.0.0.1:${o.port}
+    scheduler: rr
+${o.health === undefined ? '' : `    health: ${o.health}\n`}    servers:
+${o.servers.map((a) => `      - address: ${a}`).join('\n')}
+`);
+}

@@ -54,13 +54,16 @@ export function startNode(ctx: Ctx, name: string, file: string, args: readonly (
   });
 }
 
-/** `./yoke run -c CONFIG` on the proxy core; YOKE_NODE_OPTIONS (e.g. --cpu-prof) reaches its Node. */
-export function startYoke(ctx: Ctx, name: string, config: string, nodeOptions?: string): Proc {
+/**
+ * `./yoke run -c CONFIG` on the proxy core; YOKE_NODE_OPTIONS (e.g. --cpu-prof) reaches its Node. Its log goes to
+ * `<name>.log`, or with `capture` stays on its stdout pipe (`Proc.child.stdout`) for the scenario to read live.
+ */
+export function startYoke(ctx: Ctx, name: string, config: string, nodeOptions?: string, capture = false): Proc {
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   const opts = nodeOptions ?? process.env.YOKE_NODE_OPTIONS;
   if (opts) env.NODE_OPTIONS = opts;
-  return spawnPinned(name, join(ctx.root, 'yoke'), ['run', '-c', config], { core: ctx.proxyCore, env, logFile: join(ctx.dir, `${name}.log`) });
+  return spawnPinned(name, join(ctx.root, 'yoke'), ['run', '-c', config], { core: ctx.proxyCore, env, ...(capture ? {} : { logFile: join(ctx.dir, `${name}.log`) }) });
 }
 
 export function startHaproxy(ctx: Ctx, name: string, config: string): Proc {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { FULL, QUICK, freePort, type Ctx, type Plan } from './ctx.ts';
 import { killAllNow, setPidFile, stopAll } from './proc.ts';
 import type { Section } from './report.ts';
+import { healthScenario } from './scenarios/health.ts';
 import { httpScenario } from './scenarios/http.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import { profileScenario } from './scenarios/profile.ts';
@@ -17,7 +18,7 @@ import { startTcpSet, type TcpSet } from './scenarios/tcp-set.ts';
 import { transferScenario } from './scenarios/transfer.ts';
 import { udpScenario } from './scenarios/udp.ts';
 
-const SCENARIOS = ['keepalive', 'short', 'transfer', 'syscalls', 'udp', 'memory', 'profile'] as const;
+const SCENARIOS = ['keepalive', 'short', 'transfer', 'syscalls', 'udp', 'memory', 'profile', 'health'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const TCP_SCENARIOS: readonly Scenario[] = ['keepalive', 'short', 'transfer', 'syscalls'];
 
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
   if (scenarios.includes('udp')) await attempt('udp', () => udpScenario(ctx));
   if (scenarios.includes('memory')) await attempt('memory', () => memoryScenario(ctx));
   if (scenarios.includes('profile')) await attempt('profile', () => profileScenario(ctx));
+  if (scenarios.includes('health')) await attempt('health', () => healthScenario(ctx));
 
   const md = [
     `## yoke end-to-end bench${plan.quick ? ' (--quick smoke run: numbers are not meaningful)' : ''}`,

@@ -30,7 +30,8 @@ export function fmt(x: number | undefined, digits = 3): string {
   if (x === undefined || !Number.isFinite(x)) return '–';
   if (x === 0) return '0';
   const abs = Math.abs(x);
-  if (abs >= 10 ** digits) return Math.round(x).toLocaleString('en-US');
+  // From 10^digits - 0.5 up, toPrecision would switch to exponent notation ("1.00e+3").
+  if (abs >= 10 ** digits - 0.5) return Math.round(x).toLocaleString('en-US');
   return x.toPrecision(digits).replace(/\.?0+$/, (m) => (m.includes('.') ? '' : m));
 }
 
