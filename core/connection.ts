@@ -17,6 +17,8 @@ export interface ServiceConnection extends Expiring {
   readonly clientPort: number;
   /** The hashing/locality key (L7 sets it; L4 leaves it undefined so schedulers use the client IP). */
   key: string | undefined;
+  /** Stickiness keys to look up first, best first (mode tls: TLS session ids and ticket key names). */
+  stickyKeys?: readonly string[] | undefined;
   server: RealServer | undefined;
   template: Template | undefined;
   /** Servers already tried for this connection (connect retries); undefined until the first failure. */

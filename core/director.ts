@@ -16,8 +16,8 @@ import { TimerWheel } from './timer-wheel.ts';
 export interface DirectorOptions {
   readonly clock?: Clock;
   readonly proxyHeader?: ProxyHeaderBuilder;
-  /** L7 openers by service name (the peek-then-choose seam); L4 services have none. */
-  readonly openers?: ReadonlyMap<string, Opener>;
+  /** The L7 opener of a service (the peek-then-choose seam), asked when its listener starts; it reads the live spec from the service. L4 services have none. */
+  readonly openerFor?: (service: VirtualService) => Opener | undefined;
 }
 
 interface Running {
@@ -35,7 +35,7 @@ export class Director {
   readonly #ctx: PlaneContext;
   readonly #clock: Clock;
   readonly #estimator = new Estimator(() => this.#counters());
-  readonly #openers: ReadonlyMap<string, Opener>;
+  readonly #openerFor: (service: VirtualService) => Opener | undefined;
   /** Services removed while connections were open: kept until those finish, for shutdown and counters. */
   readonly #retired = new Set<VirtualService>();
   readonly #timer: NodeJS.Timeout;
@@ -44,7 +44,7 @@ export class Director {
     this.#clock = options.clock ?? coarseClock();
     const wheel = new TimerWheel<ServiceConnection>(1000, this.#clock, (c) => c.expire());
     this.#ctx = { clock: this.#clock, wheel, timeouts: DEFAULT_TIMEOUTS, proxyHeader: options.proxyHeader };
-    this.#openers = options.openers ?? new Map();
+    this.#openerFor = options.openerFor ?? (() => undefined);
     this.#estimator.start();
     // One timer for the connection table and every persistence table.
     this.#timer = setInterval(() => this.tick(), 1000);
@@ -70,19 +70,23 @@ export class Director {
     }
   }
 
+  /** Every running service, each layer-7 service followed by its pools. */
   services(): IterableIterator<VirtualService> {
-    return [...this.#running.values()].map((r) => r.service)[Symbol.iterator]();
+    return [...this.#running.values()].flatMap((r) => [r.service, ...r.service.pools.values()])[Symbol.iterator]();
   }
 
-  /** Finds a service by name or by listen address (`tcp:1.2.3.4:80` style or bare address, TCP first). */
+  /** Finds a service by name (a pool as `service/pool`) or by listen address (`tcp:1.2.3.4:80` style or bare address, TCP first). */
   service(ref: string): VirtualService {
     const byName = this.#running.get(ref);
     if (byName) return byName.service;
+    const slash = ref.indexOf('/');
+    const pool = slash > 0 ? this.#running.get(ref.slice(0, slash))?.service.pools.get(ref.slice(slash + 1)) : undefined;
+    if (pool) return pool;
     const m = /^(tcp|udp):(.*)$/.exec(ref);
     const mode = m?.[1];
     const addr = m ? m[2] : ref;
-    const hits = [...this.#running.values()].filter((r) => formatEndpoint(r.service.listen) === addr && (mode === undefined || r.service.mode === mode));
-    hits.sort((a, b) => (a.service.mode === 'tcp' ? -1 : 1) - (b.service.mode === 'tcp' ? -1 : 1));
+    const hits = [...this.#running.values()].filter((r) => formatEndpoint(r.service.listen) === addr && (mode === undefined || transport(r.service.mode) === mode));
+    hits.sort((a, b) => (transport(a.service.mode) === 'tcp' ? -1 : 1) - (transport(b.service.mode) === 'tcp' ? -1 : 1));
     const hit = hits[0];
     if (!hit) throw new YokeError('E_NO_SUCH_SERVICE', `no virtual service "${ref}"`);
     return hit.service;
@@ -128,14 +132,27 @@ export class Director {
       this.onChange();
       return;
     }
-    old.reconfigure(spec, this.#persistenceFor(spec.persistence, old.persistence));
-    const wanted = new Map(spec.servers.map((s) => [formatEndpoint(s.address), s]));
-    for (const s of [...old.servers]) if (!wanted.has(s.id)) old.removeServer(s.id, false);
-    for (const [id, s] of wanted) {
-      if (old.hasServer(id)) old.editServer(id, s);
-      else old.addServer(s);
+    this.#update(old, spec);
+    const wanted = new Map((spec.pools ?? []).map((p) => [p.name.slice(spec.name.length + 1), p]));
+    for (const [name, pool] of [...old.pools]) if (!wanted.has(name)) { old.pools.delete(name); this.#retire(pool); }
+    for (const [name, p] of wanted) {
+      const pool = old.pools.get(name);
+      if (pool) this.#update(pool, p);
+      else old.pools.set(name, this.#pool(p, old));
     }
     this.onChange();
+  }
+
+  /** Brings a running service (or pool) to `spec` in place: settings, then servers added, edited or removed. */
+  #update(svc: VirtualService, spec: ServiceSpec): void {
+    svc.reconfigure(spec, this.#persistenceFor(spec.persistence, svc.persistence));
+    svc.sticky = this.#stickyFor(spec, svc.sticky);
+    const wanted = new Map(spec.servers.map((s) => [formatEndpoint(s.address), s]));
+    for (const s of [...svc.servers]) if (!wanted.has(s.id)) svc.removeServer(s.id, false);
+    for (const [id, s] of wanted) {
+      if (svc.hasServer(id)) svc.editServer(id, s);
+      else svc.addServer(s);
+    }
   }
 
   addServer(service: string, s: ServerSettings): void {
@@ -224,15 +241,30 @@ export class Director {
   }
 
   async #start(spec: ServiceSpec): Promise<Running> {
-    const service = new VirtualService(spec, this.#clock, this.#persistenceFor(spec.persistence, undefined));
-    const opener = this.#openers.get(spec.name);
-    const plane: Plane = spec.mode === 'udp' ? new UdpPlane(service, this.#ctx) : new TcpPlane(service, this.#ctx, opener);
+    const service = this.#pool(spec, undefined);
+    for (const p of spec.pools ?? []) service.pools.set(p.name.slice(spec.name.length + 1), this.#pool(p, service));
+    const plane: Plane = spec.mode === 'udp' ? new UdpPlane(service, this.#ctx) : new TcpPlane(service, this.#ctx, this.#openerFor(service));
     await plane.listen();
     return { service, plane };
   }
 
+  /** A service, or a pool of one: its scheduler, servers, persistence and stickiness. */
+  #pool(spec: ServiceSpec, parent: VirtualService | undefined): VirtualService {
+    const svc = new VirtualService(spec, this.#clock, this.#persistenceFor(spec.persistence, undefined), parent);
+    svc.sticky = this.#stickyFor(spec, undefined);
+    return svc;
+  }
+
+  /** TLS-session stickiness keeps its table across reloads while it stays on; the timeout applies to entries used afterwards. */
+  #stickyFor(spec: ServiceSpec, current: PersistenceTable | undefined): PersistenceTable | undefined {
+    const s = spec.sticky;
+    if (s === undefined || !s.tlsSession) return undefined;
+    if (current !== undefined) { current.settings.timeoutMs = s.timeoutMs; return current; }
+    return new PersistenceTable({ timeoutMs: s.timeoutMs, mask4: 32, prefix6: 128 }, this.#clock);
+  }
+
   #holder(spec: ServiceSpec): Running | undefined {
-    for (const r of this.#running.values()) if (r.service.mode === spec.mode && sameListen(r.service.spec, spec)) return r;
+    for (const r of this.#running.values()) if (transport(r.service.mode) === transport(spec.mode) && sameListen(r.service.spec, spec)) return r;
     return undefined;
   }
 
@@ -261,9 +293,9 @@ export class Director {
   }
 
   *#counters(): Iterable<Counters> {
-    for (const r of this.#running.values()) {
-      yield r.service.stats;
-      for (const s of r.service.servers) yield s.stats;
+    for (const svc of this.services()) {
+      yield svc.stats;
+      for (const s of svc.servers) yield s.stats;
     }
     for (const svc of this.#retired) {
       if (svc.connections.size === 0) { this.#retired.delete(svc); continue; }
@@ -273,9 +305,8 @@ export class Director {
 
   *#tables(): Iterable<PersistenceTable> {
     const seen = new Set<PersistenceTable>();
-    for (const r of this.#running.values()) {
-      const t = r.service.persistence;
-      if (t && !seen.has(t)) { seen.add(t); yield t; }
+    for (const svc of this.services()) {
+      for (const t of [svc.persistence, svc.sticky]) if (t && !seen.has(t)) { seen.add(t); yield t; }
     }
   }
 }
@@ -283,6 +314,11 @@ export class Director {
 /** The running service can stay as it is (same mode and listen address) under `spec`. */
 function keeps(r: Running, spec: ServiceSpec | undefined): boolean {
   return spec !== undefined && r.service.mode === spec.mode && sameListen(r.service.spec, spec);
+}
+
+/** The kind of socket a mode listens on: tls is read from a TCP socket, so it clashes with tcp on one address. */
+function transport(mode: ServiceSpec['mode']): 'tcp' | 'udp' {
+  return mode === 'udp' ? 'udp' : 'tcp';
 }
 
 /** Port 0 (an ephemeral port, in tests) never clashes: the kernel gives each its own. */

@@ -82,6 +82,23 @@ export class PersistenceTable {
     this.#wheel.schedule(t);
   }
 
+  /**
+   * Remembers `key` -> `server` for the timeout, without a connection following it (TLS-session stickiness:
+   * the key is learned from the server's answer); an existing entry is moved to `server` and its time renewed.
+   */
+  remember(key: number | string, identity: string, server: RealServer): void {
+    const t = this.get(key);
+    if (t !== undefined && t.server === server) { this.refresh(t); return; }
+    this.refresh(this.create(key, identity, server));
+  }
+
+  /** A template without connections lives for the timeout from now (a sticky key was used again). */
+  refresh(t: Template): void {
+    if (t.conns > 0 || t.gone) return;
+    t.expiresAt = this.#clock.now() + this.settings.timeoutMs;
+    this.#wheel.schedule(t);
+  }
+
   /** Removes every template that sends clients to `server` (IPVS expire_quiescent_template, on down/remove). */
   expireServer(server: RealServer): number {
     let n = 0;

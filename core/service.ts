@@ -21,12 +21,18 @@ export class VirtualService {
   spec: ServiceSpec;
   readonly name: string;
   readonly listen: Endpoint;
-  readonly mode: 'tcp' | 'udp';
+  readonly mode: ServiceSpec['mode'];
   readonly stats = new Counters();
   readonly connections = new Set<ServiceConnection>();
   /** Client connections turned away, by reason (no server, limit). */
   readonly refused = { noServer: 0, limit: 0 };
   persistence: PersistenceTable | undefined;
+  /** TLS-session stickiness: learned keys -> server (mode tls). */
+  sticky: PersistenceTable | undefined = undefined;
+  /** A layer-7 service's pools, by their own name; each is a service without a listener. Empty for layer 4. */
+  readonly pools = new Map<string, VirtualService>();
+  /** The layer-7 service a pool belongs to. */
+  readonly parent: VirtualService | undefined;
   sorry: RealServer | undefined;
   /** False while the quorum is lost (health checks); see setQuorum. */
   quorumUp = true;
@@ -37,8 +43,9 @@ export class VirtualService {
   readonly #ctx = new ConnectionPick();
   readonly #clock: Clock;
 
-  constructor(spec: ServiceSpec, clock: Clock, persistence: PersistenceTable | undefined) {
+  constructor(spec: ServiceSpec, clock: Clock, persistence: PersistenceTable | undefined, parent?: VirtualService) {
     this.spec = spec;
+    this.parent = parent;
     this.name = spec.name;
     this.listen = spec.listen;
     this.mode = spec.mode;
@@ -73,6 +80,8 @@ export class VirtualService {
    */
   assign(conn: ServiceConnection): boolean {
     if (!this.quorumUp && this.sorry !== undefined) return this.#toSorry(conn);
+    const keys = conn.stickyKeys;
+    if (keys !== undefined && this.sticky !== undefined && this.#stuck(conn, this.sticky, keys)) return true;
     const p = this.persistence;
     let key: number | string = 0;
     if (p !== undefined) {
@@ -95,6 +104,26 @@ export class VirtualService {
       return this.#bind(conn, s, t);
     }
     return this.#toSorry(conn);
+  }
+
+  /** The first sticky key that names a live server not yet tried decides; its time is renewed. */
+  #stuck(conn: ServiceConnection, table: PersistenceTable, keys: readonly string[]): boolean {
+    for (const key of keys) {
+      const t = table.get(key);
+      if (t === undefined) continue;
+      const s = this.#byIdentity.get(t.identity);
+      if (s === undefined || !s.alive || wasTried(conn, s)) continue;
+      table.refresh(t);
+      return this.#bind(conn, s, undefined);
+    }
+    return false;
+  }
+
+  /** The server's answer showed these stickiness keys belong to `server` (mode tls: a ServerHello). */
+  learn(keys: readonly string[], server: RealServer): void {
+    const table = this.sticky;
+    if (table === undefined || !this.hasServer(server.id)) return;
+    for (const key of keys) table.remember(key, this.#identity(server), server);
   }
 
   #toSorry(conn: ServiceConnection): boolean {
@@ -246,7 +275,8 @@ export class VirtualService {
 
   #gone(s: RealServer, reset: boolean): void {
     this.persistence?.expireServer(s);
-    this.onServerGone(s, reset);
+    this.sticky?.expireServer(s);
+    (this.parent ?? this).onServerGone(s, reset); // a pool's connections live in its service's table
   }
 }
 

@@ -7,7 +7,8 @@ import type { ServerSettings } from './server.ts';
 export interface ServiceSpec {
   readonly name: string;
   readonly listen: Endpoint;
-  readonly mode: 'tcp' | 'udp';
+  /** tcp and udp relay bytes; tls reads the ClientHello (never the keys) to route by SNI and stick by TLS session. */
+  readonly mode: 'tcp' | 'udp' | 'tls';
   readonly scheduler: SchedulerName;
   readonly schedulerOptions: SchedulerOptions;
   readonly persistence: PersistenceSpec | undefined;
@@ -21,6 +22,26 @@ export interface ServiceSpec {
   readonly servers: readonly ServerSettings[];
   /** Health checks, quorum and notify hooks; none = servers stay up unless the operator marks them down. */
   readonly health?: ServiceHealthSpec | undefined;
+  /** Layer 7: named pools, each a service of its own without a listener (name `service/pool`), chosen by `routes`. */
+  readonly pools?: readonly ServiceSpec[] | undefined;
+  /** Layer 7: the first route whose match fits the connection names its pool; a route without match catches all. */
+  readonly routes?: readonly RouteSpec[] | undefined;
+  /** mode tls: keep resumed TLS sessions on the server that holds them. */
+  readonly sticky?: StickySpec | undefined;
+}
+
+/** One route of a layer-7 service. Every condition given must hold; none = catch-all. */
+export interface RouteSpec {
+  /** TLS server name: exact (`api.example.org`) or a wildcard for one label or more (`*.example.org`); lower case. */
+  readonly sni: string | undefined;
+  /** The pool's own name (without the service's prefix). */
+  readonly pool: string;
+}
+
+/** TLS-session stickiness (mode tls): session ids and ticket key names learned from ServerHellos, kept for `timeoutMs` after last use. */
+export interface StickySpec {
+  readonly tlsSession: boolean;
+  readonly timeoutMs: number;
 }
 
 /** IPVS `-p timeout -M netmask`, optionally shared by a named group of services. */

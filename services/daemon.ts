@@ -3,6 +3,7 @@ import { refusedChannel } from '../core/connection.ts';
 import { Director } from '../core/director.ts';
 import { YokeError } from '../core/errors.ts';
 import { HealthSupervisor } from '../core/health/supervisor.ts';
+import { TlsPassthrough } from './web/tls-passthrough.ts';
 import type { ServiceSpec } from '../core/spec.ts';
 import { encodeProxyV1, encodeProxyV2 } from '../l7/proxy-protocol/encode.ts';
 import { AdminServer } from './admin/api.ts';
@@ -31,6 +32,9 @@ export class Daemon {
     this.log = log;
     this.director = new Director({
       proxyHeader: (version, client, vip) => (version === 'v1' ? encodeProxyV1(client, vip) : encodeProxyV2(client, vip, 'stream')),
+      openerFor: (service) => (service.mode === 'tls'
+        ? new TlsPassthrough(service, (client, code, reason) => notTls(service.name, client.remoteAddress, code, reason))
+        : undefined),
     });
     this.health = new HealthSupervisor(this.director, {
       log: {
@@ -58,7 +62,9 @@ export class Daemon {
       const seen = last.get(key);
       if (seen && now - seen.at < 10_000) { seen.suppressed++; return; }
       last.set(key, { at: now, suppressed: 0 });
-      const why = reason === 'limit' ? 'the service is at its max_conns limit' : 'no real server is available (all down, drained or over their thresholds, and no sorry server)';
+      const why = reason === 'limit' ? 'the service is at its max_conns limit'
+        : reason === 'no-server' ? 'no real server is available (all down, drained or over their thresholds, and no sorry server)'
+          : `not a TLS ClientHello yoke can route: ${(msg as { detail?: string }).detail ?? reason}`;
       this.log.warn({ service, reason, client, suppressedSinceLast: seen?.suppressed ?? 0 }, `connection refused: ${why}`);
     };
     subscribe(refusedChannel.name, onRefused);
@@ -133,6 +139,11 @@ export class Daemon {
     for (const hook of this.#stopHooks) hook();
     this.log.info('stopped');
   }
+}
+
+/** A mode tls client closed before routing: told to the refusal log (rate-limited there), never per byte. */
+function notTls(service: string, client: string | undefined, code: string, detail: string): void {
+  if (refusedChannel.hasSubscribers) refusedChannel.publish({ service, reason: code, client, detail });
 }
 
 function loadOrThrow(path: string, log: Logger): YokeConfig {

@@ -24,7 +24,25 @@ export type ProxyHeaderBuilder = (version: 'v1' | 'v2', client: Endpoint, vip: E
  * It reads with its own listeners and removes them before resolving; the plane pauses the client at once.
  */
 export interface Opener {
-  open(client: import('node:net').Socket): Promise<{ key: string | undefined; replay: Buffer | undefined } | undefined>;
+  open(client: import('node:net').Socket): Promise<Opened | undefined>;
+}
+
+/** What an opener learned from the client. */
+export interface Opened {
+  readonly key: string | undefined;
+  readonly replay: Buffer | undefined;
+  /** The pool to schedule in (a layer-7 service's own pool name); undefined = the service itself. */
+  readonly pool?: string | undefined;
+  /** Stickiness keys to look up first (see ServiceConnection.stickyKeys). */
+  readonly stickyKeys?: readonly string[] | undefined;
+  /** Reads the server's first bytes to learn stickiness keys for the chosen server (mode tls: its ServerHello). */
+  readonly observer?: ServerObserver | undefined;
+}
+
+/** Fed the server's bytes in order until it is done; then the plane stops feeding it. */
+export interface ServerObserver {
+  /** undefined = give me more; otherwise the keys that now belong to the server (possibly none). */
+  feed(chunk: Buffer): readonly string[] | undefined;
 }
 
 /** A running data plane for one virtual service. */

@@ -6,7 +6,7 @@ import type { Template } from '../persistence.ts';
 import type { RealServer } from '../server.ts';
 import { Counters } from '../stats.ts';
 import type { VirtualService } from '../service.ts';
-import type { Opener, Plane, PlaneContext } from './plane.ts';
+import type { Opener, Plane, PlaneContext, ServerObserver } from './plane.ts';
 import { readingSocket, readShared, takeBytes } from './reads.ts';
 
 /** Published when a proxied connection ends (only built when someone subscribes). */
@@ -85,7 +85,14 @@ export class TcpPlane implements Plane {
     }
     if (opened === undefined || conn.gone) { conn.close('client-error'); return; }
     conn.client.pause();
+    if (opened.pool !== undefined) {
+      const pool = this.service.pools.get(opened.pool);
+      if (pool === undefined) { conn.close('no-server'); return; }
+      conn.pool = pool;
+    }
     conn.key = opened.key;
+    conn.stickyKeys = opened.stickyKeys;
+    conn.observer = opened.observer;
     conn.schedule(opened.replay);
   }
 }
@@ -99,8 +106,13 @@ export class TcpPlane implements Plane {
 export class TcpConnection implements ServiceConnection {
   readonly plane: TcpPlane;
   readonly client: net.Socket;
+  /** Where it is scheduled: the service itself, or the pool an opener chose. */
+  pool: VirtualService;
   upstream: net.Socket | undefined = undefined;
   key: string | undefined = undefined;
+  stickyKeys: readonly string[] | undefined = undefined;
+  /** Reads the server's first bytes for stickiness keys until it is done (mode tls). */
+  observer: ServerObserver | undefined = undefined;
   server: RealServer | undefined = undefined;
   template: Template | undefined = undefined;
   tried: RealServer[] | undefined = undefined;
@@ -114,6 +126,7 @@ export class TcpConnection implements ServiceConnection {
 
   constructor(plane: TcpPlane, client: net.Socket) {
     this.plane = plane;
+    this.pool = plane.service;
     this.client = client;
     (client as Tagged)[kConn] = this;
     client.on('end', onClientEnd);
@@ -134,7 +147,7 @@ export class TcpConnection implements ServiceConnection {
   /** Chooses a server (persistence, scheduler, sorry server) and connects; closes the client when none. */
   schedule(replay: Buffer | undefined): void {
     if (replay !== undefined) this.early = [replay];
-    if (!this.plane.service.assign(this)) { this.close(this.tried === undefined ? 'no-server' : 'connect-failed'); return; }
+    if (!this.pool.assign(this)) { this.close(this.tried === undefined ? 'no-server' : 'connect-failed'); return; }
     this.#connect(this.server as RealServer);
     if (this.tried !== undefined) return; // a retry: the client is already being read
     const client = this.client;
@@ -144,7 +157,8 @@ export class TcpConnection implements ServiceConnection {
   }
 
   #connect(server: RealServer): void {
-    const { ctx, service } = this.plane;
+    const { ctx } = this.plane;
+    const service = this.pool;
     const up = readingSocket(onUpstreamRead, true) as Tagged;
     up[kConn] = this;
     this.upstream = up;
@@ -171,7 +185,7 @@ export class TcpConnection implements ServiceConnection {
 
   /** Connecting failed (refused, unreachable, or the connect deadline passed): try another server, up to `retries`. */
   connectFailed(): void {
-    const service = this.plane.service;
+    const service = this.pool;
     const up = this.upstream;
     this.upstream = undefined;
     if (up !== undefined) up.destroy();
@@ -183,7 +197,7 @@ export class TcpConnection implements ServiceConnection {
 
   connected(): void {
     this.early = undefined;
-    const service = this.plane.service;
+    const service = this.pool;
     service.serverWorked(this.server as RealServer);
     service.setState(this, 'established');
     this.touch();
@@ -203,7 +217,7 @@ export class TcpConnection implements ServiceConnection {
 
   halfClosed(): void {
     if (this.state !== 'established') return;
-    this.plane.service.setState(this, 'fin-wait');
+    this.pool.setState(this, 'fin-wait');
     this.touch();
     this.plane.ctx.wheel.schedule(this); // tcpfin is shorter than tcp: refile under the earlier deadline
   }
@@ -229,10 +243,9 @@ export class TcpConnection implements ServiceConnection {
   #finish(reason: CloseReason): void {
     this.gone = true;
     this.plane.ctx.wheel.cancel(this);
-    const service = this.plane.service;
-    service.connections.delete(this);
-    service.release(this);
-    if (connClosed.hasSubscribers) connClosed.publish({ service: service.name, client: this.clientIp, reason });
+    this.plane.service.connections.delete(this);
+    this.pool.release(this);
+    if (connClosed.hasSubscribers) connClosed.publish({ service: this.pool.name, client: this.clientIp, reason });
   }
 }
 
@@ -253,7 +266,7 @@ function connOf(s: net.Socket): TcpConnection {
 /** Client bytes: counted, kept for a replay while connecting, written upstream; false = pause the client. */
 function fromClient(c: TcpConnection, chunk: Buffer): boolean {
   const server = c.server as RealServer;
-  Counters.countIn(c.plane.service.stats, server.stats, chunk.length);
+  Counters.countIn(c.pool.stats, server.stats, chunk.length);
   if (c.state === 'connecting') (c.early ??= []).push(chunk);
   else c.expiresAt = c.plane.ctx.clock.now() + c.plane.ctx.timeouts.tcpMs;
   return (c.upstream as net.Socket).write(chunk);
@@ -269,9 +282,20 @@ function onClientData(this: net.Socket, chunk: Buffer): void {
 
 function onUpstreamRead(this: net.Socket, nread: number, buffer: Buffer): boolean {
   const c = connOf(this);
-  Counters.countOut(c.plane.service.stats, (c.server as RealServer).stats, nread);
+  const server = c.server as RealServer;
+  Counters.countOut(c.pool.stats, server.stats, nread);
   c.expiresAt = c.plane.ctx.clock.now() + c.plane.ctx.timeouts.tcpMs;
-  return c.client.write(takeBytes(buffer, nread));
+  const chunk = takeBytes(buffer, nread);
+  if (c.observer !== undefined) observe(c, server, chunk);
+  return c.client.write(chunk);
+}
+
+/** Feeds the server's bytes to the connection's observer; when it is done, its keys stick to the server. */
+function observe(c: TcpConnection, server: RealServer, chunk: Buffer): void {
+  const keys = (c.observer as ServerObserver).feed(chunk);
+  if (keys === undefined) return;
+  c.observer = undefined;
+  if (keys.length > 0) c.pool.learn(keys, server);
 }
 
 function onClientDrain(this: net.Socket): void {
@@ -304,7 +328,7 @@ function onUpstreamError(this: net.Socket): void {
   const c = connOf(this);
   if (this !== c.upstream) return;
   if (c.state === 'connecting') { c.connectFailed(); return; }
-  c.plane.service.serverFailed(c.server as RealServer); // a reset from the server (passive checks count it)
+  c.pool.serverFailed(c.server as RealServer); // a reset from the server (passive checks count it)
   c.close('server-error');
 }
 

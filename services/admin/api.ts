@@ -79,6 +79,9 @@ export class AdminServer {
         const current = d.service(p(r, 0));
         if (parsed.name !== current.name) throw new YokeError('E_ADMIN_REQUEST', `the body names service "${parsed.name}" but the path names "${current.name}"`);
         // A body that says nothing of health (as `yoke ctl -E` sends) keeps the running checks, quorum and hooks.
+        if (current.pools.size > 0 && !Object.hasOwn(object(r.body), 'pools')) {
+          throw new YokeError('E_ADMIN_REQUEST', `service "${current.name}" has pools: send its routes and pools too, or change it by reload`);
+        }
         const saysHealth = HEALTH_KEYS.some((k) => Object.hasOwn(object(r.body), k)) || serversSayHealth(r.body);
         const spec = saysHealth ? parsed : { ...parsed, health: current.spec.health };
         await d.editService(spec);

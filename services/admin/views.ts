@@ -31,7 +31,9 @@ export interface ServerView {
 export interface ServiceView {
   name: string;
   listen: string;
-  mode: 'tcp' | 'udp';
+  mode: 'tcp' | 'udp' | 'tls';
+  /** For a pool of a layer-7 service (named `service/pool`): that service's name; it listens for the pool. */
+  pool_of: string | null;
   scheduler: string;
   persistence: { timeout_ms: number; netmask: string; prefix6: number; group: string | null } | null;
   proxy_protocol: string;
@@ -75,7 +77,7 @@ export function serverView(s: RealServer): ServerView {
 export function serviceView(v: VirtualService): ServiceView {
   const p = v.spec.persistence;
   return {
-    name: v.name, listen: formatEndpoint(v.listen), mode: v.mode, scheduler: v.schedulerName,
+    name: v.name, listen: formatEndpoint(v.listen), mode: v.mode, pool_of: v.parent?.name ?? null, scheduler: v.schedulerName,
     persistence: p ? { timeout_ms: p.timeoutMs, netmask: p.netmask, prefix6: p.prefix6, group: p.group ?? null } : null,
     proxy_protocol: v.spec.proxyProtocol, sorry_server: v.sorry ? serverView(v.sorry) : null, max_conns: v.spec.maxConns,
     connections: v.connections.size, refused: { no_server: v.refused.noServer, limit: v.refused.limit },
@@ -97,7 +99,7 @@ export function connectionViews(d: Director, now: number): ConnectionView[] {
 
 function connectionView(v: VirtualService, c: ServiceConnection, now: number): ConnectionView {
   return {
-    service: v.name, protocol: v.mode, client: formatEndpoint({ host: c.clientIp, port: c.clientPort }),
+    service: v.name, protocol: v.mode === 'udp' ? 'udp' : 'tcp', client: formatEndpoint({ host: c.clientIp, port: c.clientPort }),
     virtual: formatEndpoint(v.listen), server: c.server?.id ?? null, state: c.state,
     expires_in_ms: c.expiresAt === Infinity ? null : Math.max(0, c.expiresAt - now),
   };

@@ -30,6 +30,8 @@ export const DEFAULTS = deepFreeze({
   exec_health: { dynamic: false },
   /** `services[].quorum.*`: as Keepalived (quorum 1 = at least one live server; hysteresis 0). */
   quorum: { weight: 1, hysteresis: 0 },
+  /** `services[].sticky.*` (also in a pool): TLS-session stickiness for mode tls. */
+  sticky: { tls_session: false, timeout: '10m' },
   /** `services[].notify.*` */
   notify: { timeout: '10s', at_shutdown: false },
 } as const);
@@ -47,5 +49,6 @@ export const DEFAULT_PLACES: { readonly [G in keyof typeof DEFAULTS]: string } =
   udp_health: 'services[].health.',
   exec_health: 'services[].health.',
   quorum: 'services[].quorum.',
+  sticky: 'services[].sticky.',
   notify: 'services[].notify.',
 };

@@ -22,12 +22,18 @@ interface RawHealth {
 interface RawNotify {
   up?: string; down?: string; quorum_up?: string; quorum_down?: string; webhook?: string; timeout?: string; at_shutdown?: boolean;
 }
-interface RawService {
-  name: string; listen: string; mode?: 'tcp' | 'udp'; scheduler?: SchedulerName;
+/** What a pool and a one-pool service share. */
+interface RawPool {
+  scheduler?: SchedulerName;
   scheduler_options?: { fallback?: boolean; hash_port?: boolean; table_size?: number; expire?: string };
   persistence?: { timeout?: string; netmask?: string; prefix6?: number; group?: string };
-  proxy_protocol?: 'off' | 'v1' | 'v2'; sorry_server?: string; max_conns?: number; connect_timeout?: string; retries?: number;
-  servers?: RawServer[]; health?: RawHealth; quorum?: { weight?: number; hysteresis?: number }; notify?: RawNotify;
+  sorry_server?: string; servers?: RawServer[]; health?: RawHealth; quorum?: { weight?: number; hysteresis?: number }; notify?: RawNotify;
+  sticky?: { tls_session?: boolean; timeout?: string };
+}
+interface RawService extends RawPool {
+  name: string; listen: string; mode?: ServiceConfig['mode'];
+  proxy_protocol?: 'off' | 'v1' | 'v2'; max_conns?: number; connect_timeout?: string; retries?: number;
+  routes?: { match?: { sni?: string }; pool: string }[]; pools?: Record<string, RawPool>;
 }
 /** A config the schema and the semantic checks accepted. */
 export interface RawConfig {
@@ -50,21 +56,38 @@ export function normalize(raw: RawConfig, token: string | undefined): YokeConfig
 
 function service(s: RawService): ServiceConfig {
   const d = { ...DEFAULTS.service, ...s };
-  const o = { ...DEFAULTS.scheduler_options, ...s.scheduler_options };
-  return {
+  const front: ServiceConfig = {
     name: s.name,
     listen: parseEndpoint(s.listen),
     mode: d.mode,
-    scheduler: d.scheduler,
-    schedulerOptions: { fallback: o.fallback, hashPort: o.hash_port, tableSize: o.table_size, expireMs: parseDuration(o.expire) },
-    persistence: s.persistence && persistence(s.persistence),
     proxyProtocol: d.proxy_protocol,
-    sorryServer: optional(s.sorry_server, parseEndpoint),
     maxConns: d.max_conns,
     connectTimeoutMs: parseDuration(d.connect_timeout),
     retries: d.retries,
-    servers: (s.servers ?? []).map(server),
-    health: serviceHealth(s),
+    ...pool(s, s.sticky),
+  };
+  if (s.pools === undefined) return front;
+  // A layer-7 service with pools: each pool runs as a service of its own, named service/pool, that inherits the
+  // service's listener settings and stickiness; the routes pick among them.
+  return {
+    ...front,
+    pools: Object.entries(s.pools).map(([name, p]) => ({ ...front, name: `${s.name}/${name}`, ...pool(p, p.sticky ?? s.sticky) })),
+    routes: (s.routes ?? []).map((r) => ({ sni: r.match?.sni?.toLowerCase().replace(/\.$/, ''), pool: r.pool })),
+  };
+}
+
+/** The scheduling settings of a pool (or of a service that is its own pool), with DEFAULTS filled in. */
+function pool(p: RawPool, sticky: RawPool['sticky']) {
+  const o = { ...DEFAULTS.scheduler_options, ...p.scheduler_options };
+  const st = { ...DEFAULTS.sticky, ...sticky };
+  return {
+    scheduler: p.scheduler ?? DEFAULTS.service.scheduler,
+    schedulerOptions: { fallback: o.fallback, hashPort: o.hash_port, tableSize: o.table_size, expireMs: parseDuration(o.expire) },
+    persistence: p.persistence && persistence(p.persistence),
+    sorryServer: optional(p.sorry_server, parseEndpoint),
+    servers: (p.servers ?? []).map(server),
+    health: serviceHealth(p),
+    sticky: sticky === undefined ? undefined : { tlsSession: st.tls_session, timeoutMs: parseDuration(st.timeout) },
   };
 }
 
@@ -72,7 +95,7 @@ function optional<T>(text: string | undefined, parse: (text: string) => T): T | 
   return text === undefined ? undefined : parse(text);
 }
 
-function persistence(p: NonNullable<RawService['persistence']>): PersistenceConfig {
+function persistence(p: NonNullable<RawPool['persistence']>): PersistenceConfig {
   const d = { ...DEFAULTS.persistence, ...p };
   return { timeoutMs: parseDuration(d.timeout), netmask: d.netmask, prefix6: d.prefix6, group: p.group };
 }
@@ -83,7 +106,7 @@ function server(s: RawServer): ServerSettings {
   return { name: s.name, address, weight: d.weight, maxConns: d.max_conns, minConns: d.min_conns };
 }
 
-function serviceHealth(s: RawService): ServiceHealthSpec {
+function serviceHealth(s: RawPool): ServiceHealthSpec {
   const q = { ...DEFAULTS.quorum, ...s.quorum };
   const servers = new Map<string, ServerHealthSpec>();
   for (const r of s.servers ?? []) {

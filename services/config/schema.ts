@@ -12,13 +12,13 @@ import type { ValueFormat } from './values.ts';
  *   x-hint   what a value matching `pattern` looks like, said instead of the pattern.
  */
 
-const L4_ONLY = 'this version runs tcp and udp services';
-const ONE_POOL = `${L4_ONLY}, each with one list of servers`;
+const L4_ONLY = 'this version runs tcp, udp and tls (passthrough) services';
 
 /** Modes that later versions add: recognised so that they are refused clearly, at their line. */
 const LATER_MODES = Object.fromEntries(
-  ['http', 'tls', 'imap', 'pop3', 'smtp', 'rtsp', 'cache'].map((m) => [m, `mode: ${m} is not supported yet; ${L4_ONLY}`]),
+  ['http', 'imap', 'pop3', 'smtp', 'rtsp', 'cache'].map((m) => [m, `mode: ${m} is not supported yet; ${L4_ONLY}`]),
 );
+const WITH_HTTP = (what: string) => later(`${what} is not supported yet (it comes with mode: http); mode tls routes by sni`);
 
 const SUPPORTED_SCHEDULERS = SCHEDULER_NAMES.join(', ');
 
@@ -141,10 +141,30 @@ const SO = DEFAULTS.scheduler_options;
 const P = DEFAULTS.persistence;
 const S = DEFAULTS.service;
 
-const service = object({
-  name: NAME,
-  listen: ENDPOINT,
-  mode: { type: 'string', enum: ['tcp', 'udp', ...Object.keys(LATER_MODES)], 'x-later': LATER_MODES, default: S.mode },
+/** Stickiness: TLS sessions for mode tls; cookies come with mode http. */
+const sticky = object({
+  tls_session: { ...BOOLEAN, default: DEFAULTS.sticky.tls_session },
+  timeout: duration(DEFAULTS.sticky.timeout),
+  cookie: WITH_HTTP('sticky.cookie'),
+  mode: WITH_HTTP('sticky.mode'),
+  max_age: WITH_HTTP('sticky.max_age'),
+});
+
+const route = object({
+  match: object({
+    sni: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?$', 'x-hint': 'a server name such as api.example.org, or *.example.org for its subdomains' },
+    host: WITH_HTTP('match.host'),
+    path: WITH_HTTP('match.path'),
+    path_prefix: WITH_HTTP('match.path_prefix'),
+    path_regex: WITH_HTTP('match.path_regex'),
+    method: WITH_HTTP('match.method'),
+    header: WITH_HTTP('match.header'),
+  }),
+  pool: NAME,
+}, ['pool']);
+
+/** What a pool and a one-pool service share: the scheduling of one list of servers. */
+const poolKeys = (): Record<string, Schema> => ({
   scheduler: {
     type: 'string',
     enum: [...SCHEDULER_NAMES, ...Object.keys(LATER_SCHEDULERS)],
@@ -164,18 +184,26 @@ const service = object({
     prefix6: integer(0, 128, { default: P.prefix6 }),
     group: NAME,
   }),
-  proxy_protocol: { type: 'string', enum: ['off', 'v1', 'v2'], default: S.proxy_protocol },
   sorry_server: ENDPOINT,
-  max_conns: integer(0, U32, { default: S.max_conns }),
-  connect_timeout: duration(S.connect_timeout),
-  retries: integer(0, 10, { default: S.retries }),
   servers: { type: 'array', items: server },
   health,
   quorum,
   notify,
-  routes: later(`routes are not supported yet; ${ONE_POOL}`),
-  pools: later(`pools are not supported yet; ${ONE_POOL}`),
-  sticky: later('sticky (cookie and TLS-session stickiness) is not supported yet; use persistence to keep a client on one server'),
+  sticky,
+  icp: later('icp is not supported yet (it comes with the cache farm)'),
+});
+
+const service = object({
+  name: NAME,
+  listen: ENDPOINT,
+  mode: { type: 'string', enum: ['tcp', 'udp', 'tls', ...Object.keys(LATER_MODES)], 'x-later': LATER_MODES, default: S.mode },
+  ...poolKeys(),
+  proxy_protocol: { type: 'string', enum: ['off', 'v1', 'v2'], default: S.proxy_protocol },
+  max_conns: integer(0, U32, { default: S.max_conns }),
+  connect_timeout: duration(S.connect_timeout),
+  retries: integer(0, 10, { default: S.retries }),
+  routes: { type: 'array', minItems: 1, items: route },
+  pools: { type: 'object', minProperties: 1, propertyNames: NAME, additionalProperties: object(poolKeys()) },
   directory: later(`directory (user lookup for mail) is not supported yet; ${L4_ONLY}`),
   locality: later('locality is not supported yet (it comes with the media farm\'s locality scheduler)'),
 }, ['name', 'listen']);

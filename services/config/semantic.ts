@@ -98,21 +98,67 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
     const mode = tree.valid(at('mode'), DEFAULTS.service.mode);
     const listen = tree.valid(at('listen'));
     if (typeof listen === 'string' && typeof mode === 'string') {
-      listens.note(`${mode} ${canonical(listen)}`, at('listen'), title,
+      // tls is read from a TCP socket: it clashes with tcp on one address.
+      listens.note(`${mode === 'udp' ? 'udp' : 'tcp'} ${canonical(listen)}`, at('listen'), title,
         (first, line) => `${mode} ${listen} is already the listen address of ${first} at line ${line}`);
     }
     const proxy = tree.valid(at('proxy_protocol'));
     if (mode === 'udp' && typeof proxy === 'string' && proxy !== 'off') {
       faults.push({ path: at('proxy_protocol'), aim: 'value', code: 'E_CONFIG_INVALID', message: `${label(at('proxy_protocol'))}: proxy_protocol is for mode tcp only: remove it or write off` });
     }
-    checkServers(tree, map, at, title, faults);
-    checkSchedulerOptions(tree, at, faults);
-    checkPersistenceGroup(tree, map, at, title, groups, faults);
-    const servers = tree.raw(at('servers'));
-    const checks = [at('health'), ...(Array.isArray(servers) ? [...servers.keys()].map((j) => at('servers', j, 'health')) : [])];
-    for (const path of checks) checkHealth(tree, path, mode === 'udp', faults);
+    const pools = checkRoutes(tree, at, mode, faults);
+    const scopes: [(...p: Segment[]) => Segment[], string][] = pools.length === 0
+      ? [[at, title]]
+      : pools.map((p) => [(...rest: Segment[]) => at('pools', p, ...rest), `pool "${p}" of ${title}`]);
+    for (const [scope, what] of scopes) {
+      checkServers(tree, map, scope, what, faults);
+      checkSchedulerOptions(tree, scope, faults);
+      checkPersistenceGroup(tree, map, scope, what, groups, faults);
+      const servers = tree.raw(scope('servers'));
+      const checks = [scope('health'), ...(Array.isArray(servers) ? [...servers.keys()].map((j) => scope('servers', j, 'health')) : [])];
+      for (const path of checks) checkHealth(tree, path, mode === 'udp', faults);
+      const sticky = tree.raw(scope('sticky'));
+      if (mode !== 'tls' && typeof sticky === 'object' && sticky !== null) {
+        faults.push({ path: scope('sticky'), aim: 'key', code: 'E_CONFIG_INVALID', severity: 'warning', message: `${label(scope('sticky'))}: TLS-session stickiness needs mode tls; use persistence to keep a client on one server` });
+      }
+    }
   }
   return { faults, token };
+}
+
+/**
+ * Routes and pools go together, in mode tls: every route names a pool that exists, every pool is named by a
+ * route, and servers then belong to the pools. Returns the pool names (none for a one-pool service).
+ */
+function checkRoutes(tree: CheckedTree, at: (...p: Segment[]) => Segment[], mode: unknown, faults: Fault[]): string[] {
+  const routes = tree.raw(at('routes'));
+  const pools = tree.raw(at('pools'));
+  const names = typeof pools === 'object' && pools !== null && !Array.isArray(pools) ? Object.keys(pools) : [];
+  const error = (path: Segment[], aim: 'key' | 'value', message: string, severity?: 'warning') =>
+    faults.push({ path, aim, code: 'E_CONFIG_INVALID', message: `${label(path)}: ${message}`, ...(severity ? { severity } : {}) });
+  if (routes === undefined && pools === undefined) return [];
+  // A mode of a later version (http) is refused at its value; its routes and pools are not checked against tls.
+  if (mode === undefined) return [];
+  if (mode !== 'tls') {
+    for (const key of ['routes', 'pools']) if (tree.raw(at(key)) !== undefined) error(at(key), 'key', `${key} need mode tls (mode http comes later)`);
+    return [];
+  }
+  if (pools === undefined) { error(at('routes'), 'key', 'routes choose among pools: add pools'); return []; }
+  if (routes === undefined) error(at('pools'), 'key', 'pools are chosen by routes: add routes');
+  if (tree.raw(at('servers')) !== undefined) error(at('servers'), 'key', 'with pools, servers belong in each pool');
+  const named = new Set<string>();
+  for (const [j, r] of (Array.isArray(routes) ? routes : []).entries()) {
+    const pool = tree.valid(at('routes', j, 'pool'));
+    if (typeof pool !== 'string') continue;
+    named.add(pool);
+    if (!names.includes(pool)) error(at('routes', j, 'pool'), 'value', `no pool "${pool}": the pools are ${names.join(', ')}`);
+    const last = j === (routes as unknown[]).length - 1;
+    if (last && typeof r === 'object' && r !== null && Object.hasOwn(r, 'match')) {
+      error(at('routes', j), 'value', 'a connection that matches no route is closed: end with a route without match to catch the rest', 'warning');
+    }
+  }
+  for (const p of names) if (Array.isArray(routes) && !named.has(p)) error(at('pools', p), 'key', `no route names pool "${p}"`, 'warning');
+  return names;
 }
 
 /**

@@ -178,27 +178,27 @@ describe('secrets', () => {
 
 describe('features of later versions', () => {
   it('a layer-7 mode is E_NOT_SUPPORTED at the value, and only that', () => {
-    for (const mode of ['http', 'tls', 'imap', 'pop3', 'smtp', 'rtsp', 'cache']) {
+    for (const mode of ['http', 'imap', 'pop3', 'smtp', 'rtsp', 'cache']) {
       const r = check(yaml('services:', ...svc('a', '127.0.0.1:80', ONE_SERVER, `    mode: ${mode}`)));
-      assert.deepEqual(printed(r), [`t.yaml:5:11: mode: ${mode} is not supported yet; this version runs tcp and udp services`]);
+      assert.deepEqual(printed(r), [`t.yaml:5:11: mode: ${mode} is not supported yet; this version runs tcp, udp and tls (passthrough) services`]);
       assert.equal(r.problems[0]?.code, 'E_NOT_SUPPORTED');
     }
   });
 
-  it('an unknown mode is an ordinary schema error listing tcp and udp', () => {
+  it('an unknown mode is an ordinary schema error listing tcp, udp and tls', () => {
     const r = check(yaml('services:', ...svc('a', '127.0.0.1:80', ONE_SERVER, '    mode: sctp')));
-    assert.deepEqual(printed(r), ['t.yaml:5:11: services[0].mode: the string "sctp" is not one of tcp, udp']);
+    assert.deepEqual(printed(r), ['t.yaml:5:11: services[0].mode: the string "sctp" is not one of tcp, udp, tls']);
   });
 
-  it('routes, pools and sticky are refused at their key, whatever they hold', () => {
+  it('HTTP route conditions and cookie stickiness are refused at their key (they come with mode http)', () => {
     const r = check(yaml(
       'services:',
-      ...svc('a', '127.0.0.1:80'),
-      '    routes: [{ match: { nonsense: 1 } }]',
-      '    pools: { p: { servers: 5 } }',
-      '    sticky: yes',
+      ...svc('a', '127.0.0.1:80', '    mode: tls'),
+      '    routes: [{ match: { host: a.test }, pool: p }]',
+      '    pools: { p: { servers: [{ address: 10.0.0.1:443 }] } }',
+      '    sticky: { cookie: SRV }',
     ));
-    assert.deepEqual(where(r), ['4:5 E_NOT_SUPPORTED', '5:5 E_NOT_SUPPORTED', '6:5 E_NOT_SUPPORTED']);
+    assert.deepEqual(where(r), ['5:25 E_NOT_SUPPORTED', '7:15 E_NOT_SUPPORTED', '5:14 E_CONFIG_INVALID warning']);
   });
 
   it('top-level ha and directories are refused at their key', () => {
@@ -254,6 +254,45 @@ describe('features of later versions', () => {
     ]);
     const h = r.config?.services[0]?.health.health;
     assert.deepEqual(h?.type === 'https' && h.urls[0]?.status, [{ low: 204, high: 204 }]);
+  });
+
+  it('mode tls with routes and pools: each pool becomes a service named service/pool with its own servers and stickiness', () => {
+    const r = check(yaml('services:',
+      ...svc('site', '127.0.0.1:443', '    mode: tls', '    max_conns: 100', '    sticky: { tls_session: true }',
+        '    routes: [{ match: { sni: API.Example.org. }, pool: api }, { match: { sni: "*.example.org" }, pool: www }, { pool: www }]',
+        '    pools:',
+        '      www: { scheduler: sh, servers: [{ address: 10.0.0.1:443 }, { address: 10.0.0.2:443 }] }',
+        '      api: { servers: [{ address: 10.0.0.3:443 }], sticky: { tls_session: true, timeout: 1m }, health: { type: tcp } }'),
+    ));
+    assert.deepEqual(printed(r), []);
+    const site = r.config?.services[0];
+    assert.deepEqual(site?.routes, [{ sni: 'api.example.org', pool: 'api' }, { sni: '*.example.org', pool: 'www' }, { sni: undefined, pool: 'www' }]);
+    assert.deepEqual(site?.servers, []);
+    const [www, api] = site?.pools ?? [];
+    assert.deepEqual([www?.name, www?.scheduler, www?.servers.length, www?.maxConns, www?.sticky], ['site/www', 'sh', 2, 100, { tlsSession: true, timeoutMs: 600_000 }]);
+    assert.deepEqual([api?.name, api?.scheduler, api?.sticky, api?.health?.health?.type], ['site/api', 'wlc', { tlsSession: true, timeoutMs: 60_000 }, 'tcp']);
+  });
+
+  it('routes and pools go together in mode tls: unknown pools, unrouted pools, stray servers and a missing catch-all are reported', () => {
+    const r = check(yaml('services:',
+      ...svc('a', '127.0.0.1:80', '    routes: [{ pool: p }]', '    pools: { p: { servers: [{ address: 10.0.0.1:80 }] } }'),
+      ...svc('b', '127.0.0.1:443', '    mode: tls', '    servers: [{ address: 10.0.0.9:443 }]',
+        '    routes: [{ match: { sni: a.test }, pool: p }, { match: { sni: b.test }, pool: nope }]',
+        '    pools: { p: { servers: [{ address: 10.0.0.1:443 }] }, q: { servers: [] } }'),
+      ...svc('c', '127.0.0.1:444', '    mode: tls', '    pools: { p: { servers: [{ address: 10.0.0.1:443 }] } }'),
+      ...svc('d', '127.0.0.1:445', '    sticky: { tls_session: true }', ONE_SERVER),
+    ));
+    assert.deepEqual(printed(r), [
+      't.yaml:4:5: services[0].routes: routes need mode tls (mode http comes later)',
+      't.yaml:5:5: services[0].pools: pools need mode tls (mode http comes later)',
+      't.yaml:9:5: services[1].servers: with pools, servers belong in each pool',
+      't.yaml:10:51: warning: services[1].routes[1]: a connection that matches no route is closed: end with a route without match to catch the rest',
+      't.yaml:10:83: services[1].routes[1].pool: no pool "nope": the pools are p, q',
+      't.yaml:11:59: warning: services[1].pools.q: no route names pool "q"',
+      't.yaml:11:64: warning: pool "q" of service "b" has no servers yet: it refuses connections until one is added (yoke ctl -a)',
+      't.yaml:15:5: services[2].pools: pools are chosen by routes: add routes',
+      't.yaml:18:5: warning: services[3].sticky: TLS-session stickiness needs mode tls; use persistence to keep a client on one server',
+    ]);
   });
 
   it('a server may have its own check and hooks; quorum and notify are per service', () => {

@@ -33,6 +33,7 @@ describe('loading a config', () => {
         connectTimeoutMs: 5000,
         retries: 2,
         servers: [{ name: undefined, address: { host: '127.0.0.1', port: 9001, family: 4 }, weight: 1, maxConns: 0, minConns: 0 }],
+        sticky: undefined,
         health: {
           health: undefined,
           quorum: { weight: 1, hysteresis: 0 },

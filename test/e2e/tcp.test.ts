@@ -189,7 +189,7 @@ describe('TCP proxy, end to end on loopback', () => {
         return { key: first.toString().split('\n')[0], replay: first };
       },
     };
-    const d = new Director({ openers: new Map([['peek', opener]]) });
+    const d = new Director({ openerFor: (v) => (v.name === 'peek' ? opener : undefined) });
     directors.push(d);
     await d.addService(spec('peek', [server(a.address), server(b.address), server(c.address)], { scheduler: 'sh' }));
     const port = d.planeOf('peek')!.port;
@@ -281,7 +281,7 @@ describe('the L7 seam: a short dialogue before choosing', () => {
         return { key: user, replay: Buffer.from(line) };
       },
     };
-    const d = new Director({ openers: new Map([['mail', opener]]) });
+    const d = new Director({ openerFor: (v) => (v.name === 'mail' ? opener : undefined) });
     try {
       await d.addService(spec('mail', [server(backend1.address), server(backend2.address)], { scheduler: 'sh' }));
       const port = d.planeOf('mail')!.port;

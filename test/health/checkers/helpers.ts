@@ -1,12 +1,8 @@
 // Shared pieces of the checker tests: spec builders, a prober-like runner, fake servers on 127.0.0.1 port 0
 // (the brief allows small fake servers as backends), a handle-leak check and an openssl-made test CA.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Endpoint } from '../../../core/address.ts';
 import type { Checker, CheckResult } from '../../../core/health/checker.ts';
 import type { CheckCommon } from '../../../core/health/spec.ts';
@@ -124,31 +120,4 @@ export async function assertNoLeaks(): Promise<void> {
   assert.deepEqual(excess(), [], 'handles left open');
 }
 
-export interface TestPki {
-  readonly dir: string;
-  /** PEM of the test CA, and its path (for `ca`). */
-  readonly caPath: string;
-  /** Server certificate (for check.example and 127.0.0.1, signed by the test CA) and key, PEM. */
-  readonly cert: string;
-  readonly key: string;
-  remove(): void;
-}
-
-/**
- * Makes a CA and a server certificate with the openssl CLI in a temp dir. No openssl means the test fails (execFileSync
- * throws ENOENT): scripts/apt-deps installs it for the test suite.
- */
-export function makePki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), 'yoke-checkers-'));
-  const at = (name: string): string => join(dir, name);
-  const openssl = (...args: string[]): void => { execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }); };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=yoke test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=check.example');
-  writeFileSync(at('server.ext'), 'subjectAltName=DNS:check.example,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', 'server.pem', '-days', '2', '-extfile', 'server.ext');
-  const read = (name: string): string => readFileSync(at(name), 'utf8');
-  return { dir, caPath: at('ca.pem'), cert: read('server.pem'), key: read('server.key'), remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
+export { makePki, type TestPki } from '../../helpers/pki.ts';
