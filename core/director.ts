@@ -18,6 +18,8 @@ export interface DirectorOptions {
   readonly proxyHeader?: ProxyHeaderBuilder;
   /** The L7 opener of a service (the peek-then-choose seam), asked when its listener starts; it reads the live spec from the service. L4 services have none. */
   readonly openerFor?: (service: VirtualService) => Opener | undefined;
+  /** A data plane of another kind for a service (mode http), built by the services layer; undefined = the L4 plane. */
+  readonly planeFor?: (service: VirtualService, ctx: PlaneContext) => Plane | undefined;
 }
 
 interface Running {
@@ -36,6 +38,7 @@ export class Director {
   readonly #clock: Clock;
   readonly #estimator = new Estimator(() => this.#counters());
   readonly #openerFor: (service: VirtualService) => Opener | undefined;
+  readonly #planeFor: (service: VirtualService, ctx: PlaneContext) => Plane | undefined;
   /** Services removed while connections were open: kept until those finish, for shutdown and counters. */
   readonly #retired = new Set<VirtualService>();
   readonly #timer: NodeJS.Timeout;
@@ -45,6 +48,7 @@ export class Director {
     const wheel = new TimerWheel<ServiceConnection>(1000, this.#clock, (c) => c.expire());
     this.#ctx = { clock: this.#clock, wheel, timeouts: DEFAULT_TIMEOUTS, proxyHeader: options.proxyHeader };
     this.#openerFor = options.openerFor ?? (() => undefined);
+    this.#planeFor = options.planeFor ?? (() => undefined);
     this.#estimator.start();
     // One timer for the connection table and every persistence table.
     this.#timer = setInterval(() => this.tick(), 1000);
@@ -243,7 +247,8 @@ export class Director {
   async #start(spec: ServiceSpec): Promise<Running> {
     const service = this.#pool(spec, undefined);
     for (const p of spec.pools ?? []) service.pools.set(p.name.slice(spec.name.length + 1), this.#pool(p, service));
-    const plane: Plane = spec.mode === 'udp' ? new UdpPlane(service, this.#ctx) : new TcpPlane(service, this.#ctx, this.#openerFor(service));
+    const plane: Plane = this.#planeFor(service, this.#ctx)
+      ?? (spec.mode === 'udp' ? new UdpPlane(service, this.#ctx) : new TcpPlane(service, this.#ctx, this.#openerFor(service)));
     await plane.listen();
     return { service, plane };
   }

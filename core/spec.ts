@@ -7,8 +7,11 @@ import type { ServerSettings } from './server.ts';
 export interface ServiceSpec {
   readonly name: string;
   readonly listen: Endpoint;
-  /** tcp and udp relay bytes; tls reads the ClientHello (never the keys) to route by SNI and stick by TLS session. */
-  readonly mode: 'tcp' | 'udp' | 'tls';
+  /**
+   * tcp and udp relay bytes; tls reads the ClientHello (never the keys) to route by SNI and stick by TLS session;
+   * http proxies HTTP/1.1 requests, routing each one by host, path, method or header.
+   */
+  readonly mode: 'tcp' | 'udp' | 'tls' | 'http';
   readonly scheduler: SchedulerName;
   readonly schedulerOptions: SchedulerOptions;
   readonly persistence: PersistenceSpec | undefined;
@@ -32,8 +35,18 @@ export interface ServiceSpec {
 
 /** One route of a layer-7 service. Every condition given must hold; none = catch-all. */
 export interface RouteSpec {
-  /** TLS server name: exact (`api.example.org`) or a wildcard for one label or more (`*.example.org`); lower case. */
-  readonly sni: string | undefined;
+  /** mode tls: the TLS server name, exact (`api.example.org`) or any name below a domain (`*.example.org`); lower case. */
+  readonly sni?: string | undefined;
+  /** mode http: the request's host (port left out), exact or `*.example.org`; lower case. */
+  readonly host?: string | undefined;
+  /** mode http: the path (before `?`) exactly, or starting with a prefix, or matching a regular expression. */
+  readonly path?: string | undefined;
+  readonly pathPrefix?: string | undefined;
+  readonly pathRegex?: string | undefined;
+  /** mode http: the method, exactly (methods are case-sensitive). */
+  readonly method?: string | undefined;
+  /** mode http: a request header (name in lower case) present, or with exactly this value. */
+  readonly header?: { readonly name: string; readonly value: string | undefined } | undefined;
   /** The pool's own name (without the service's prefix). */
   readonly pool: string;
 }

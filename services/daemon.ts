@@ -3,6 +3,7 @@ import { refusedChannel } from '../core/connection.ts';
 import { Director } from '../core/director.ts';
 import { YokeError } from '../core/errors.ts';
 import { HealthSupervisor } from '../core/health/supervisor.ts';
+import { HttpPlane } from './web/http-proxy.ts';
 import { TlsPassthrough } from './web/tls-passthrough.ts';
 import type { ServiceSpec } from '../core/spec.ts';
 import { encodeProxyV1, encodeProxyV2 } from '../l7/proxy-protocol/encode.ts';
@@ -32,6 +33,7 @@ export class Daemon {
     this.log = log;
     this.director = new Director({
       proxyHeader: (version, client, vip) => (version === 'v1' ? encodeProxyV1(client, vip) : encodeProxyV2(client, vip, 'stream')),
+      planeFor: (service, ctx) => (service.mode === 'http' ? new HttpPlane(service, ctx) : undefined),
       openerFor: (service) => (service.mode === 'tls'
         ? new TlsPassthrough(service, (client, code, reason) => notTls(service.name, client.remoteAddress, code, reason))
         : undefined),

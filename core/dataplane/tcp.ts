@@ -87,8 +87,9 @@ export class TcpPlane implements Plane {
     conn.client.pause();
     if (opened.pool !== undefined) {
       const pool = this.service.pools.get(opened.pool);
-      if (pool === undefined) { conn.close('no-server'); return; }
+      if (pool === undefined) { refuse(this.service, 'no-server', conn.clientIp); conn.close('no-server'); return; }
       conn.pool = pool;
+      pool.stats.conns++;
     }
     conn.key = opened.key;
     conn.stickyKeys = opened.stickyKeys;

@@ -75,13 +75,13 @@ export class AdminServer {
       route('POST', '/api/v1/services', async (r) => serviceView(await d.addService(this.#hooks.parseService(r.body)))),
       route('GET', `/api/v1/services/${svc}`, (r) => serviceView(d.service(p(r, 0)))),
       route('PUT', `/api/v1/services/${svc}`, async (r) => {
-        const parsed = this.#hooks.parseService(r.body);
         const current = d.service(p(r, 0));
-        if (parsed.name !== current.name) throw new YokeError('E_ADMIN_REQUEST', `the body names service "${parsed.name}" but the path names "${current.name}"`);
-        // A body that says nothing of health (as `yoke ctl -E` sends) keeps the running checks, quorum and hooks.
         if (current.pools.size > 0 && !Object.hasOwn(object(r.body), 'pools')) {
           throw new YokeError('E_ADMIN_REQUEST', `service "${current.name}" has pools: send its routes and pools too, or change it by reload`);
         }
+        const parsed = this.#hooks.parseService(r.body);
+        if (parsed.name !== current.name) throw new YokeError('E_ADMIN_REQUEST', `the body names service "${parsed.name}" but the path names "${current.name}"`);
+        // A body that says nothing of health (as `yoke ctl -E` sends) keeps the running checks, quorum and hooks.
         const saysHealth = HEALTH_KEYS.some((k) => Object.hasOwn(object(r.body), k)) || serversSayHealth(r.body);
         const spec = saysHealth ? parsed : { ...parsed, health: current.spec.health };
         await d.editService(spec);

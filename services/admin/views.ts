@@ -31,7 +31,7 @@ export interface ServerView {
 export interface ServiceView {
   name: string;
   listen: string;
-  mode: 'tcp' | 'udp' | 'tls';
+  mode: 'tcp' | 'udp' | 'tls' | 'http';
   /** For a pool of a layer-7 service (named `service/pool`): that service's name; it listens for the pool. */
   pool_of: string | null;
   scheduler: string;

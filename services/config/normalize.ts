@@ -1,5 +1,6 @@
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../../core/address.ts';
 import type { ServerSettings } from '../../core/server.ts';
+import type { RouteSpec } from '../../core/spec.ts';
 import type { SchedulerName } from '../../core/schedulers/types.ts';
 import { DEFAULTS } from './defaults.ts';
 import { deepFreeze } from './freeze.ts';
@@ -33,7 +34,11 @@ interface RawPool {
 interface RawService extends RawPool {
   name: string; listen: string; mode?: ServiceConfig['mode'];
   proxy_protocol?: 'off' | 'v1' | 'v2'; max_conns?: number; connect_timeout?: string; retries?: number;
-  routes?: { match?: { sni?: string }; pool: string }[]; pools?: Record<string, RawPool>;
+  routes?: RawRoute[]; pools?: Record<string, RawPool>;
+}
+interface RawRoute {
+  match?: { sni?: string; host?: string; path?: string; path_prefix?: string; path_regex?: string; method?: string; header?: { name: string; value?: string } };
+  pool: string;
 }
 /** A config the schema and the semantic checks accepted. */
 export interface RawConfig {
@@ -71,8 +76,17 @@ function service(s: RawService): ServiceConfig {
   // service's listener settings and stickiness; the routes pick among them.
   return {
     ...front,
-    pools: Object.entries(s.pools).map(([name, p]) => ({ ...front, name: `${s.name}/${name}`, ...pool(p, p.sticky ?? s.sticky) })),
-    routes: (s.routes ?? []).map((r) => ({ sni: r.match?.sni?.toLowerCase().replace(/\.$/, ''), pool: r.pool })),
+    pools: Object.entries(s.pools).map(([name, p]) => ({ ...front, name: `${s.name}/${name}`, ...pool(p, p.sticky === undefined ? s.sticky : { ...s.sticky, ...p.sticky }) })),
+    routes: (s.routes ?? []).map(route),
+  };
+}
+
+function route(r: RawRoute): RouteSpec {
+  const m = r.match ?? {};
+  const name = (n: string | undefined) => n?.toLowerCase().replace(/\.$/, '');
+  return {
+    sni: name(m.sni), host: name(m.host), path: m.path, pathPrefix: m.path_prefix, pathRegex: m.path_regex, method: m.method,
+    header: m.header && { name: m.header.name.toLowerCase(), value: m.header.value }, pool: r.pool,
   };
 }
 

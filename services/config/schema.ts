@@ -12,13 +12,13 @@ import type { ValueFormat } from './values.ts';
  *   x-hint   what a value matching `pattern` looks like, said instead of the pattern.
  */
 
-const L4_ONLY = 'this version runs tcp, udp and tls (passthrough) services';
+const L4_ONLY = 'this version runs tcp, udp, tls (passthrough) and http services';
 
 /** Modes that later versions add: recognised so that they are refused clearly, at their line. */
 const LATER_MODES = Object.fromEntries(
-  ['http', 'imap', 'pop3', 'smtp', 'rtsp', 'cache'].map((m) => [m, `mode: ${m} is not supported yet; ${L4_ONLY}`]),
+  ['imap', 'pop3', 'smtp', 'rtsp', 'cache'].map((m) => [m, `mode: ${m} is not supported yet; ${L4_ONLY}`]),
 );
-const WITH_HTTP = (what: string) => later(`${what} is not supported yet (it comes with mode: http); mode tls routes by sni`);
+const WITH_COOKIES = (what: string) => later(`${what} is not supported yet (cookie stickiness comes next); use tls_session for mode tls or persistence for a client address`);
 
 const SUPPORTED_SCHEDULERS = SCHEDULER_NAMES.join(', ');
 
@@ -145,20 +145,20 @@ const S = DEFAULTS.service;
 const sticky = object({
   tls_session: { ...BOOLEAN, default: DEFAULTS.sticky.tls_session },
   timeout: duration(DEFAULTS.sticky.timeout),
-  cookie: WITH_HTTP('sticky.cookie'),
-  mode: WITH_HTTP('sticky.mode'),
-  max_age: WITH_HTTP('sticky.max_age'),
+  cookie: WITH_COOKIES('sticky.cookie'),
+  mode: WITH_COOKIES('sticky.mode'),
+  max_age: WITH_COOKIES('sticky.max_age'),
 });
 
 const route = object({
   match: object({
     sni: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?$', 'x-hint': 'a server name such as api.example.org, or *.example.org for its subdomains' },
-    host: WITH_HTTP('match.host'),
-    path: WITH_HTTP('match.path'),
-    path_prefix: WITH_HTTP('match.path_prefix'),
-    path_regex: WITH_HTTP('match.path_regex'),
-    method: WITH_HTTP('match.method'),
-    header: WITH_HTTP('match.header'),
+    host: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?$', 'x-hint': 'a host name such as www.example.org, or *.example.org for its subdomains' },
+    path: { type: 'string', pattern: '^/\\S*$', 'x-hint': 'a path starting with / and without spaces' },
+    path_prefix: { type: 'string', pattern: '^/\\S*$', 'x-hint': 'a path starting with / and without spaces' },
+    path_regex: formatted('regex'),
+    method: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", 'x-hint': 'a method name such as GET' },
+    header: object({ name: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", 'x-hint': 'a header name such as X-Api-Key' }, value: { type: 'string' } }, ['name']),
   }),
   pool: NAME,
 }, ['pool']);
@@ -196,7 +196,7 @@ const poolKeys = (): Record<string, Schema> => ({
 const service = object({
   name: NAME,
   listen: ENDPOINT,
-  mode: { type: 'string', enum: ['tcp', 'udp', 'tls', ...Object.keys(LATER_MODES)], 'x-later': LATER_MODES, default: S.mode },
+  mode: { type: 'string', enum: ['tcp', 'udp', 'tls', 'http', ...Object.keys(LATER_MODES)], 'x-later': LATER_MODES, default: S.mode },
   ...poolKeys(),
   proxy_protocol: { type: 'string', enum: ['off', 'v1', 'v2'], default: S.proxy_protocol },
   max_conns: integer(0, U32, { default: S.max_conns }),

@@ -118,7 +118,7 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
       const checks = [scope('health'), ...(Array.isArray(servers) ? [...servers.keys()].map((j) => scope('servers', j, 'health')) : [])];
       for (const path of checks) checkHealth(tree, path, mode === 'udp', faults);
       const sticky = tree.raw(scope('sticky'));
-      if (mode !== 'tls' && typeof sticky === 'object' && sticky !== null) {
+      if (mode !== 'tls' && typeof sticky === 'object' && sticky !== null && Object.hasOwn(sticky, 'tls_session')) {
         faults.push({ path: scope('sticky'), aim: 'key', code: 'E_CONFIG_INVALID', severity: 'warning', message: `${label(scope('sticky'))}: TLS-session stickiness needs mode tls; use persistence to keep a client on one server` });
       }
     }
@@ -139,15 +139,23 @@ function checkRoutes(tree: CheckedTree, at: (...p: Segment[]) => Segment[], mode
   if (routes === undefined && pools === undefined) return [];
   // A mode of a later version (http) is refused at its value; its routes and pools are not checked against tls.
   if (mode === undefined) return [];
-  if (mode !== 'tls') {
-    for (const key of ['routes', 'pools']) if (tree.raw(at(key)) !== undefined) error(at(key), 'key', `${key} need mode tls (mode http comes later)`);
+  if (mode !== 'tls' && mode !== 'http') {
+    for (const key of ['routes', 'pools']) if (tree.raw(at(key)) !== undefined) error(at(key), 'key', `${key} need mode tls or http`);
     return [];
   }
   if (pools === undefined) { error(at('routes'), 'key', 'routes choose among pools: add pools'); return []; }
   if (routes === undefined) error(at('pools'), 'key', 'pools are chosen by routes: add routes');
   if (tree.raw(at('servers')) !== undefined) error(at('servers'), 'key', 'with pools, servers belong in each pool');
+  for (const key of ['scheduler', 'scheduler_options', 'persistence', 'sorry_server', 'health', 'quorum', 'notify']) {
+    if (tree.raw(at(key)) !== undefined) error(at(key), 'key', `with pools, ${key} belongs in each pool: here it has no effect`, 'warning');
+  }
   const named = new Set<string>();
   for (const [j, r] of (Array.isArray(routes) ? routes : []).entries()) {
+    // Each mode routes by what it can see: tls by server name, http by the request.
+    const match = typeof r === 'object' && r !== null ? (r as Record<string, unknown>)['match'] : undefined;
+    for (const key of typeof match === 'object' && match !== null ? Object.keys(match) : []) {
+      if ((mode === 'tls') !== (key === 'sni')) error(at('routes', j, 'match', key), 'key', mode === 'tls' ? `mode tls routes by sni only: ${key} needs mode http` : 'sni is for mode tls: mode http routes by host');
+    }
     const pool = tree.valid(at('routes', j, 'pool'));
     if (typeof pool !== 'string') continue;
     named.add(pool);

@@ -106,6 +106,15 @@ export function parseHttpUrl(text: string): URL {
   return url;
 }
 
+/** Accepts a JavaScript regular expression (a route's path_regex); throws E_CONFIG_INVALID with the engine's complaint. */
+export function parseRegex(text: string): RegExp {
+  try {
+    return new RegExp(text);
+  } catch (err) {
+    throw new YokeError('E_CONFIG_INVALID', `"${text}" is not a regular expression: ${(err as Error).message}`);
+  }
+}
+
 /**
  * The value syntaxes the schema names with `format`. Each parser throws a YokeError whose code and detail become
  * the problem's; the schema validator calls them to accept a value, the normalizer to convert it.
@@ -121,6 +130,7 @@ export const VALUE_FORMATS = {
   prime: { type: 'number', parse: parsePrime },
   'status-range': { type: 'string', parse: parseStatusRange },
   'http-url': { type: 'string', parse: parseHttpUrl },
+  regex: { type: 'string', parse: parseRegex },
 } as const;
 
 export type ValueFormat = keyof typeof VALUE_FORMATS;

@@ -178,27 +178,38 @@ describe('secrets', () => {
 
 describe('features of later versions', () => {
   it('a layer-7 mode is E_NOT_SUPPORTED at the value, and only that', () => {
-    for (const mode of ['http', 'imap', 'pop3', 'smtp', 'rtsp', 'cache']) {
+    for (const mode of ['imap', 'pop3', 'smtp', 'rtsp', 'cache']) {
       const r = check(yaml('services:', ...svc('a', '127.0.0.1:80', ONE_SERVER, `    mode: ${mode}`)));
-      assert.deepEqual(printed(r), [`t.yaml:5:11: mode: ${mode} is not supported yet; this version runs tcp, udp and tls (passthrough) services`]);
+      assert.deepEqual(printed(r), [`t.yaml:5:11: mode: ${mode} is not supported yet; this version runs tcp, udp, tls (passthrough) and http services`]);
       assert.equal(r.problems[0]?.code, 'E_NOT_SUPPORTED');
     }
   });
 
-  it('an unknown mode is an ordinary schema error listing tcp, udp and tls', () => {
+  it('an unknown mode is an ordinary schema error listing tcp, udp, tls and http', () => {
     const r = check(yaml('services:', ...svc('a', '127.0.0.1:80', ONE_SERVER, '    mode: sctp')));
-    assert.deepEqual(printed(r), ['t.yaml:5:11: services[0].mode: the string "sctp" is not one of tcp, udp, tls']);
+    assert.deepEqual(printed(r), ['t.yaml:5:11: services[0].mode: the string "sctp" is not one of tcp, udp, tls, http']);
   });
 
-  it('HTTP route conditions and cookie stickiness are refused at their key (they come with mode http)', () => {
+  it('each mode routes by what it sees (tls by sni, http by the request); cookie stickiness is refused at its key', () => {
     const r = check(yaml(
       'services:',
       ...svc('a', '127.0.0.1:80', '    mode: tls'),
       '    routes: [{ match: { host: a.test }, pool: p }]',
       '    pools: { p: { servers: [{ address: 10.0.0.1:443 }] } }',
       '    sticky: { cookie: SRV }',
+      ...svc('b', '127.0.0.1:81', '    mode: http'),
+      '    routes: [{ match: { sni: a.test }, pool: p }, { match: { path_regex: "(" }, pool: p }, { pool: p }]',
+      '    pools: { p: { servers: [{ address: 10.0.0.1:80 }] } }',
+      '    scheduler: rr',
     ));
-    assert.deepEqual(where(r), ['5:25 E_NOT_SUPPORTED', '7:15 E_NOT_SUPPORTED', '5:14 E_CONFIG_INVALID warning']);
+    assert.deepEqual(printed(r), [
+      't.yaml:7:15: sticky.cookie is not supported yet (cookie stickiness comes next); use tls_session for mode tls or persistence for a client address',
+      't.yaml:11:74: services[1].routes[1].match.path_regex: "(" is not a regular expression: Invalid regular expression: /(/: Unterminated group',
+      't.yaml:5:14: warning: services[0].routes[0]: a connection that matches no route is closed: end with a route without match to catch the rest',
+      't.yaml:5:25: services[0].routes[0].match.host: mode tls routes by sni only: host needs mode http',
+      't.yaml:11:25: services[1].routes[0].match.sni: sni is for mode tls: mode http routes by host',
+      't.yaml:13:5: warning: services[1].scheduler: with pools, scheduler belongs in each pool: here it has no effect',
+    ]);
   });
 
   it('top-level ha and directories are refused at their key', () => {
@@ -266,7 +277,7 @@ describe('features of later versions', () => {
     ));
     assert.deepEqual(printed(r), []);
     const site = r.config?.services[0];
-    assert.deepEqual(site?.routes, [{ sni: 'api.example.org', pool: 'api' }, { sni: '*.example.org', pool: 'www' }, { sni: undefined, pool: 'www' }]);
+    assert.deepEqual(site?.routes?.map((x) => [x.sni, x.pool]), [['api.example.org', 'api'], ['*.example.org', 'www'], [undefined, 'www']]);
     assert.deepEqual(site?.servers, []);
     const [www, api] = site?.pools ?? [];
     assert.deepEqual([www?.name, www?.scheduler, www?.servers.length, www?.maxConns, www?.sticky], ['site/www', 'sh', 2, 100, { tlsSession: true, timeoutMs: 600_000 }]);
@@ -283,8 +294,8 @@ describe('features of later versions', () => {
       ...svc('d', '127.0.0.1:445', '    sticky: { tls_session: true }', ONE_SERVER),
     ));
     assert.deepEqual(printed(r), [
-      't.yaml:4:5: services[0].routes: routes need mode tls (mode http comes later)',
-      't.yaml:5:5: services[0].pools: pools need mode tls (mode http comes later)',
+      't.yaml:4:5: services[0].routes: routes need mode tls or http',
+      't.yaml:5:5: services[0].pools: pools need mode tls or http',
       't.yaml:9:5: services[1].servers: with pools, servers belong in each pool',
       't.yaml:10:51: warning: services[1].routes[1]: a connection that matches no route is closed: end with a route without match to catch the rest',
       't.yaml:10:83: services[1].routes[1].pool: no pool "nope": the pools are p, q',

@@ -1,0 +1,537 @@
+import { randomBytes } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
+import net from 'node:net';
+import { Readable } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import type { CloseReason, ServiceConnection } from '../../core/connection.ts';
+import type { Plane, PlaneContext } from '../../core/dataplane/plane.ts';
+import { YokeError } from '../../core/errors.ts';
+import type { Template } from '../../core/persistence.ts';
+import type { RealServer } from '../../core/server.ts';
+import type { VirtualService } from '../../core/service.ts';
+import { Counters } from '../../core/stats.ts';
+import { ChunkedDecoder } from '../../l7/http/chunked.ts';
+import { requestFraming, type Framing } from '../../l7/http/framing.ts';
+import { RequestHeadParser, type RequestHead } from '../../l7/http/request-head.ts';
+import { HttpRouter, hostOf, pathOf } from '../../l7/http/router.ts';
+import type { HttpError } from '../../l7/http/types.ts';
+import { bodiless, ownResponse, responseHead, upstreamFields, type ResponseFraming } from './http-message.ts';
+
+/** Published for every request answered (built only when someone subscribes: the daemon's access log). */
+export const accessChannel = channel('yoke:http:access');
+
+/** The access-log record of one request. */
+export interface AccessRecord {
+  readonly id: string;
+  readonly service: string;
+  readonly pool: string;
+  readonly client: string;
+  readonly method: string;
+  readonly target: string;
+  readonly host: string;
+  readonly status: number;
+  readonly server: string | undefined;
+  /** Milliseconds from the head read to the response head sent, and to the last byte. */
+  readonly headerMs: number;
+  readonly totalMs: number;
+  readonly bytesOut: number;
+  readonly retries: number;
+  /** The error code when yoke refused the request itself (E_HTTP_*). */
+  readonly code?: string | undefined;
+}
+
+/** Limits and timeouts of the HTTP front (fixed here; config keys come with the rest of the web farm). */
+export const HTTP_LIMITS = Object.freeze({
+  /** A client must send a whole request head within this (slowloris): 408. */
+  headerTimeoutMs: 10_000,
+  /** An idle keep-alive connection is closed after this. */
+  idleTimeoutMs: 60_000,
+  /** A real server must start its answer within this: 504. */
+  serverHeadersTimeoutMs: 30_000,
+  /** A real server may pause this long between body bytes. */
+  serverBodyTimeoutMs: 60_000,
+  /** Idle keep-alive connections to one real server. */
+  serverKeepAliveMs: 4_000,
+});
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+let requestSeq = 0;
+const requestPrefix = randomBytes(4).toString('hex');
+
+/**
+ * mode http: an HTTP/1.1 reverse proxy. Client requests are read by yoke's own strict parser (l7/http), so the
+ * smuggling shapes Node's parser lets through never reach a real server; each request is routed to a pool,
+ * scheduled there like a connection, and sent through an undici pool of keep-alive connections to the chosen
+ * server; the answer streams back with yoke's framing. Requests on one client connection are answered in order
+ * (pipelined ones wait their turn in the buffer).
+ */
+export class HttpPlane implements Plane {
+  readonly service: VirtualService;
+  readonly ctx: PlaneContext;
+  readonly #server: net.Server;
+  readonly #upstreams = new Map<RealServer, Pool>();
+  #router: HttpRouter | undefined;
+  #routes: unknown;
+
+  constructor(service: VirtualService, ctx: PlaneContext) {
+    this.service = service;
+    this.ctx = ctx;
+    this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#server.on('error', () => {});
+    const gone = (server: RealServer, reset: boolean) => {
+      const pool = this.#upstreams.get(server);
+      if (pool !== undefined) { this.#upstreams.delete(server); void pool.destroy().catch(() => {}); }
+      if (reset) for (const c of service.connections) (c as HttpConnection).serverGone(server);
+    };
+    service.onServerGone = gone;
+  }
+
+  get port(): number {
+    const a = this.#server.address();
+    return typeof a === 'object' && a !== null ? a.port : 0;
+  }
+
+  listen(): Promise<void> {
+    const { host, port } = this.service.listen;
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => reject(new YokeError('E_LISTEN', `service ${this.service.name}: cannot listen on tcp ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+      this.#server.once('error', onError);
+      this.#server.listen({ host, port, backlog: 4096, exclusive: true }, () => { this.#server.off('error', onError); resolve(); });
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.#server.listening) this.#server.close();
+    for (const pool of this.#upstreams.values()) void pool.close().catch(() => {});
+    this.#upstreams.clear();
+    return Promise.resolve();
+  }
+
+  /** The router for the service's current routes (a reload may have replaced them). */
+  router(): HttpRouter | undefined {
+    const routes = this.service.spec.routes;
+    if (routes !== this.#routes) { this.#routes = routes; this.#router = routes === undefined ? undefined : new HttpRouter(routes); }
+    return this.#router;
+  }
+
+  /** The keep-alive connection pool to one real server. */
+  upstream(server: RealServer, pool: VirtualService): Pool {
+    let p = this.#upstreams.get(server);
+    if (p === undefined) {
+      const { host, port, family } = server.address;
+      p = new Pool(`http://${family === 6 ? `[${host}]` : host}:${port}`, {
+        connect: { timeout: pool.spec.connectTimeoutMs },
+        keepAliveTimeout: HTTP_LIMITS.serverKeepAliveMs,
+        headersTimeout: HTTP_LIMITS.serverHeadersTimeoutMs,
+        bodyTimeout: HTTP_LIMITS.serverBodyTimeoutMs,
+      });
+      this.#upstreams.set(server, p);
+    }
+    return p;
+  }
+
+  #accept(socket: net.Socket): void {
+    const service = this.service;
+    if (!service.admits()) { socket.resetAndDestroy(); service.refused.limit++; return; }
+    const conn = new HttpConnection(this, socket);
+    service.connections.add(conn);
+    service.stats.conns++;
+  }
+}
+
+/** One client connection: reads requests in turn, one exchange at a time. It is the front's connection-table entry. */
+class HttpConnection implements ServiceConnection {
+  readonly plane: HttpPlane;
+  readonly socket: net.Socket;
+  key: string | undefined = undefined;
+  server: RealServer | undefined = undefined;
+  template: Template | undefined = undefined;
+  tried: RealServer[] | undefined = undefined;
+  state: ServiceConnection['state'] = 'established';
+  expiresAt: number;
+  gone = false;
+  readonly #parser = new RequestHeadParser();
+  #buffer: Buffer = Buffer.alloc(0);
+  #exchange: Exchange | undefined = undefined;
+  #clientIp: string | undefined;
+  /** The client half-closed: the answers still due are sent, then the connection ends. */
+  #ended = false;
+
+  constructor(plane: HttpPlane, socket: net.Socket) {
+    this.plane = plane;
+    this.socket = socket;
+    this.expiresAt = plane.ctx.clock.now() + HTTP_LIMITS.headerTimeoutMs;
+    plane.ctx.wheel.schedule(this);
+    socket.on('data', (chunk: Buffer) => this.#data(chunk));
+    socket.on('error', () => this.close('client-error'));
+    socket.on('close', () => this.#finish('done'));
+    socket.on('end', () => { this.#ended = true; if (this.#exchange === undefined) this.socket.end(); });
+    socket.on('drain', () => this.#exchange?.clientDrained());
+  }
+
+  get clientIp(): string { return (this.#clientIp ??= this.socket.remoteAddress ?? ''); }
+  get clientPort(): number { return this.socket.remotePort ?? 0; }
+
+  /** The wheel says time is up: a head not complete in time gets 408; an idle keep-alive connection just closes. */
+  expire(): void {
+    if (this.#exchange !== undefined) return;
+    if (this.#buffer.length > 0) this.#refuse(408, 'the request head did not arrive in time', 'E_HTTP_TIMEOUT');
+    else this.close('timeout');
+  }
+
+  close(_reason: CloseReason): void {
+    this.#exchange?.abort();
+    if (!this.socket.destroyed) this.socket.destroy();
+    this.#finish('done');
+  }
+
+  /** A server removed with reset: an exchange on it is cut. */
+  serverGone(server: RealServer): void {
+    if (this.#exchange?.server === server) this.close('server-removed');
+  }
+
+  #finish(_reason: CloseReason): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.plane.ctx.wheel.cancel(this);
+    this.plane.service.connections.delete(this);
+    this.#exchange?.abort();
+  }
+
+  #data(chunk: Buffer): void {
+    const ex = this.#exchange;
+    if (ex !== undefined && ex.wantsBody) { ex.body(chunk); return; }
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    if (ex === undefined) this.#next();
+  }
+
+  /** Parses the next request from the buffer (pipelined requests wait here for their turn). */
+  #next(): void {
+    if (this.gone || this.#buffer.length === 0) return;
+    const r = this.#parser.parse(this.#buffer);
+    if (r.kind === 'need-more') {
+      this.expiresAt = this.plane.ctx.clock.now() + HTTP_LIMITS.headerTimeoutMs;
+      return;
+    }
+    if (r.kind === 'error') { this.#refuse(r.status, r.reason, r.code); return; }
+    const head = r.head;
+    const framing = requestFraming(head);
+    if (framing.kind === 'error') { this.#refuse((framing as HttpError).status, (framing as HttpError).reason, (framing as HttpError).code); return; }
+    // The head is copied out: the buffer is reused for what follows.
+    const rest = this.#buffer.subarray(head.consumed);
+    this.#buffer = Buffer.alloc(0);
+    this.expiresAt = Infinity;
+    this.plane.ctx.wheel.cancel(this);
+    this.#exchange = new Exchange(this, head, framing as Framing);
+    this.#exchange.start(rest);
+  }
+
+  /** An exchange ended: keep-alive goes on to the next request (maybe already buffered); else the connection ends. */
+  exchangeDone(keepAlive: boolean, leftover: Buffer | undefined): void {
+    this.#exchange = undefined;
+    if (this.gone) return;
+    if (!keepAlive || (this.#ended && this.#buffer.length === 0 && (leftover === undefined || leftover.length === 0))) { this.socket.end(); return; }
+    this.#parser.reset();
+    if (leftover !== undefined && leftover.length > 0) this.#buffer = this.#buffer.length === 0 ? leftover : Buffer.concat([leftover, this.#buffer]);
+    this.expiresAt = this.plane.ctx.clock.now() + (this.#buffer.length > 0 ? HTTP_LIMITS.headerTimeoutMs : HTTP_LIMITS.idleTimeoutMs);
+    this.plane.ctx.wheel.schedule(this);
+    if (this.socket.isPaused()) this.socket.resume();
+    this.#next();
+  }
+
+  /** Answers a bad request itself and closes: nothing of it reaches a real server. */
+  #refuse(status: number, reason: string, code: string): void {
+    const id = nextRequestId();
+    if (!this.socket.destroyed) this.socket.end(ownResponse(status, reason, id, true));
+    publishAccess({
+      id, service: this.plane.service.name, pool: '', client: this.clientIp, method: '', target: '', host: '', status,
+      server: undefined, headerMs: 0, totalMs: 0, bytesOut: 0, retries: 0, code,
+    });
+    this.#exchange = undefined;
+    this.gone = true;
+    this.plane.ctx.wheel.cancel(this);
+    this.plane.service.connections.delete(this);
+  }
+}
+
+function nextRequestId(): string {
+  return `${requestPrefix}-${(++requestSeq).toString(36)}`;
+}
+
+function publishAccess(r: AccessRecord): void {
+  if (accessChannel.hasSubscribers) accessChannel.publish(r);
+}
+
+/**
+ * One request and its answer. Scheduled in its pool like a connection (so least-connection schedulers count
+ * requests in flight), dispatched through undici, retried on another server when an idempotent request without a
+ * body fails to connect or is reset before any byte of the answer, and streamed back with backpressure both ways.
+ */
+class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
+  readonly conn: HttpConnection;
+  readonly head: RequestHead;
+  readonly framing: Framing;
+  readonly id = nextRequestId();
+  readonly startedAt = Date.now();
+  key: string | undefined = undefined;
+  server: RealServer | undefined = undefined;
+  template: Template | undefined = undefined;
+  tried: RealServer[] | undefined = undefined;
+  state: ServiceConnection['state'] = 'connecting';
+  expiresAt = Infinity;
+  gone = false;
+  pool: VirtualService;
+  #host = '';
+  /** The request body as undici reads it, and whether client bytes still belong to it. */
+  #body: Readable | undefined = undefined;
+  #receiving = false;
+  #bodyLeft = 0;
+  #chunked: ChunkedDecoder | undefined = undefined;
+  /** Bytes after this request's body (a pipelined request), handed back when the exchange ends. */
+  #leftover: Buffer | undefined = undefined;
+  #controller: Dispatcher.DispatchController | undefined = undefined;
+  #responded = false;
+  #out: ResponseFraming = 'none';
+  #keepAlive: boolean;
+  #status = 0;
+  #headerAt = 0;
+  #bytesOut = 0;
+  #retries = 0;
+  #upgrade: net.Socket | undefined = undefined;
+
+  constructor(conn: HttpConnection, head: RequestHead, framing: Framing) {
+    this.conn = conn;
+    this.head = head;
+    this.framing = framing;
+    this.pool = conn.plane.service;
+    this.#keepAlive = framing.keepAlive;
+  }
+
+  get clientIp(): string { return this.conn.clientIp; }
+  get clientPort(): number { return this.conn.clientPort; }
+
+  /** True while client bytes belong to this request's body. */
+  get wantsBody(): boolean { return this.#receiving; }
+
+  expire(): void {}
+  close(_reason: CloseReason): void { this.abort(); }
+
+  start(rest: Buffer): void {
+    const { head, framing } = this;
+    const service = this.conn.plane.service;
+    this.#host = hostOf(head.authority);
+    const path = pathOf(head.target);
+    const router = this.conn.plane.router();
+    if (router !== undefined) {
+      const name = router.route(head, this.#host, path);
+      const pool = name === undefined ? undefined : service.pools.get(name);
+      if (pool === undefined) { this.#own(503, 'no route for this request', rest); return; }
+      this.pool = pool;
+    }
+    this.key = `${this.#host}${path}`;
+    if (framing.body === 'length') { this.#bodyLeft = framing.length; this.#openBody(); }
+    else if (framing.body === 'chunked') { this.#chunked = new ChunkedDecoder(); this.#openBody(); }
+    else this.#leftover = rest;
+    if (framing.expectContinue && this.#receiving) this.conn.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    if (!this.pool.assign(this)) { this.#own(503, 'no real server is available', undefined); return; }
+    this.pool.stats.conns++;
+    if (this.#receiving && rest.length > 0) this.body(rest);
+    if (framing.upgrade !== undefined) { this.#tunnel(rest); return; }
+    this.#dispatch();
+  }
+
+  #openBody(): void {
+    this.#body = new Readable({ read: () => { if (this.conn.socket.isPaused()) this.conn.socket.resume(); } });
+    this.#receiving = true;
+  }
+
+  /** Client bytes of the request body: passed on exactly to the body's end; what follows is the next request. */
+  body(chunk: Buffer): void {
+    const bodyIn = this.#body as Readable;
+    let more = true;
+    if (this.#chunked !== undefined) {
+      const r = this.#chunked.decode(chunk, 0, chunk.length, (b, s, e) => { more = bodyIn.push(Buffer.from(b.subarray(s, e))) && more; this.#countIn(e - s); });
+      if (r.kind === 'error') { this.#bodyError(r.reason); return; }
+      if (r.kind === 'done') { this.#endBody(chunk.subarray(r.next)); return; }
+    } else {
+      const take = Math.min(this.#bodyLeft, chunk.length);
+      if (take > 0) { more = bodyIn.push(chunk.subarray(0, take)); this.#bodyLeft -= take; this.#countIn(take); }
+      if (this.#bodyLeft === 0) { this.#endBody(chunk.subarray(take)); return; }
+    }
+    if (!more) this.conn.socket.pause();
+  }
+
+  #countIn(n: number): void {
+    const server = this.server;
+    if (server !== undefined) Counters.countIn(this.pool.stats, server.stats, n);
+  }
+
+  #endBody(rest: Buffer): void {
+    this.#receiving = false;
+    this.#leftover = rest;
+    (this.#body as Readable).push(null);
+  }
+
+  /** A broken chunked body: nothing after the bad byte goes on; the upstream request is aborted, the client told 400. */
+  #bodyError(reason: string): void {
+    this.#receiving = false;
+    this.#keepAlive = false;
+    this.#body?.destroy(new Error(reason));
+    this.#controller?.abort(new Error(reason));
+    if (this.#responded) this.conn.close('client-error');
+    else this.#ownAfterAssign(400, `bad chunked body: ${reason}`);
+  }
+
+  #dispatch(): void {
+    const { head, framing } = this;
+    const server = this.server as RealServer;
+    const plane = this.conn.plane;
+    const fields = upstreamFields(head, { ip: this.clientIp, proto: 'http' }, head.authority, this.id, framing.body === 'length' ? framing.length : undefined, undefined);
+    const target = head.form === 'absolute' ? pathAndQuery(head.target) : head.target;
+    this.state = 'established';
+    plane.upstream(server, this.pool).dispatch({
+      path: target, method: head.method, headers: fields,
+      body: this.#body ?? null,
+      idempotent: false, // yoke decides retries itself, before any byte of the answer
+    }, this);
+  }
+
+  // --- undici's handler: the answer ---
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (statusCode < 200) return; // 1xx from the server: yoke already answered 100 Continue itself
+    this.#responded = true;
+    this.#status = statusCode;
+    this.#headerAt = Date.now();
+    this.pool.serverWorked(this.server as RealServer);
+    const r = responseHead(statusCode, statusMessage, headers, this.head.method, this.head.version, this.#keepAlive);
+    this.#out = r.framing;
+    this.#keepAlive = r.keepAlive;
+    if (!this.conn.socket.write(r.head)) controller.pause();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const socket = this.conn.socket;
+    this.#bytesOut += chunk.length;
+    Counters.countOut(this.pool.stats, (this.server as RealServer).stats, chunk.length);
+    let ok: boolean;
+    if (this.#out === 'chunked') { socket.write(`${chunk.length.toString(16)}\r\n`); socket.write(chunk); ok = socket.write('\r\n'); }
+    else if (this.#out === 'none') ok = true;
+    else ok = socket.write(chunk);
+    if (!ok) controller.pause();
+  }
+
+  /** The client socket drained: let the server's answer flow again. */
+  clientDrained(): void {
+    const c = this.#controller;
+    if (c !== undefined && c.paused) c.resume();
+  }
+
+  onResponseEnd(): void {
+    if (this.#out === 'chunked') this.conn.socket.write('0\r\n\r\n');
+    this.#done(this.#out === 'close' ? false : this.#keepAlive && !this.#receiving);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.gone) return;
+    const server = this.server as RealServer;
+    const code = (err as NodeJS.ErrnoException).code ?? ((err.cause as NodeJS.ErrnoException | undefined)?.code);
+    if (this.#responded) { this.pool.release(this); this.gone = true; this.conn.close('server-error'); return; }
+    if (code !== undefined && RETRYABLE.has(code)) this.pool.serverFailed(server);
+    const replayable = this.framing.body === 'none' && IDEMPOTENT.has(this.head.method);
+    if (replayable && code !== undefined && RETRYABLE.has(code)) {
+      this.pool.unassignFailed(this);
+      if ((this.tried as RealServer[]).length <= this.pool.spec.retries && this.pool.assign(this)) { this.#retries++; this.#dispatch(); return; }
+      this.#ownAfterAssign(502, `no real server answered (${code})`, true);
+      return;
+    }
+    const timeout = code === 'UND_ERR_HEADERS_TIMEOUT';
+    this.#ownAfterAssign(timeout ? 504 : 502, timeout ? 'the real server did not answer in time' : `the real server failed: ${code ?? err.message}`);
+  }
+
+  /** A protocol switch (WebSocket and the like): the head goes to the server, then bytes flow both ways as is. */
+  #tunnel(rest: Buffer): void {
+    const { head } = this;
+    const server = this.server as RealServer;
+    const fields = upstreamFields(head, { ip: this.clientIp, proto: 'http' }, head.authority, this.id, undefined, this.framing.upgrade);
+    let text = `${head.method} ${head.target} HTTP/1.1\r\n`;
+    for (let i = 0; i < fields.length; i += 2) text += `${fields[i]}: ${fields[i + 1]}\r\n`;
+    const up = net.connect(server.address.port, server.address.host);
+    this.#upgrade = up;
+    const client = this.conn.socket;
+    up.setNoDelay(true);
+    up.write(text + '\r\n');
+    if (rest.length > 0) up.write(rest);
+    up.on('connect', () => { this.state = 'established'; this.pool.serverWorked(server); });
+    up.on('error', () => { if (!this.#responded) this.#ownAfterAssign(502, 'the real server refused the upgrade connection'); else this.conn.close('server-error'); });
+    client.removeAllListeners('data');
+    up.once('data', () => { this.#responded = true; this.#status = 101; this.#headerAt = Date.now(); });
+    up.pipe(client);
+    client.pipe(up);
+    up.on('close', () => { this.#done(false); client.destroy(); });
+    client.on('close', () => up.destroy());
+  }
+
+  /** yoke answers itself before any server was chosen (no route, no server). */
+  #own(status: number, detail: string, rest: Buffer | undefined): void {
+    this.#status = status;
+    this.#headerAt = Date.now();
+    this.#responded = true;
+    const close = !this.#keepAlive || this.#receiving;
+    this.conn.socket.write(ownResponse(status, detail, this.id, close));
+    this.gone = true;
+    this.#log();
+    this.conn.exchangeDone(!close, rest);
+  }
+
+  #ownAfterAssign(status: number, detail: string, alreadyReleased = false): void {
+    if (!alreadyReleased) this.pool.release(this);
+    this.#status = status;
+    this.#headerAt = Date.now();
+    this.#responded = true;
+    this.conn.socket.write(ownResponse(status, detail, this.id, true));
+    this.gone = true;
+    this.#log();
+    this.conn.exchangeDone(false, undefined);
+  }
+
+  #done(keepAlive: boolean): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.pool.release(this);
+    this.#log();
+    this.conn.exchangeDone(keepAlive, this.#leftover);
+  }
+
+  abort(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.#controller?.abort(new Error('client went away'));
+    this.#body?.destroy();
+    this.#upgrade?.destroy();
+    this.pool.release(this);
+  }
+
+  #log(): void {
+    if (!accessChannel.hasSubscribers) return;
+    const now = Date.now();
+    publishAccess({
+      id: this.id, service: this.conn.plane.service.name, pool: this.pool.name, client: this.clientIp, method: this.head.method,
+      target: this.head.target, host: this.#host, status: this.#status, server: this.server?.id, headerMs: this.#headerAt - this.startedAt,
+      totalMs: now - this.startedAt, bytesOut: this.#bytesOut, retries: this.#retries,
+    });
+  }
+}
+
+/** The origin-form of an absolute-form target (`http://a/b?c` → `/b?c`). */
+function pathAndQuery(target: string): string {
+  const scheme = target.indexOf('://');
+  const slash = target.indexOf('/', scheme + 3);
+  return slash < 0 ? '/' : target.slice(slash);
+}
