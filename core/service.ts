@@ -36,6 +36,8 @@ export class VirtualService {
   sorry: RealServer | undefined;
   /** False while the quorum is lost (health checks); see setQuorum. */
   quorumUp = true;
+  /** Counts changes of the server set or its states, so that what is derived from them (cookie tokens) knows to rebuild. */
+  generation = 0;
   #servers: RealServer[] = [];
   readonly #byId = new Map<string, RealServer>();
   readonly #byIdentity = new Map<string, RealServer>();
@@ -71,6 +73,18 @@ export class VirtualService {
   /** True when the service may take one more client connection under its max_conns. */
   admits(): boolean {
     return this.spec.maxConns === 0 || this.connections.size < this.spec.maxConns;
+  }
+
+  /**
+   * Sends a request to the server its sticky cookie names when that server may still take it (alive and not over its
+   * threshold: weight 0 keeps its sticky clients while it drains); otherwise schedules as `assign` does.
+   */
+  assignSticky(conn: ServiceConnection, id: string): boolean {
+    const s = this.#byId.get(id);
+    if (s !== undefined && s.alive && !s.overloaded && (this.quorumUp || this.sorry === undefined) && !wasTried(conn, s)) {
+      return this.#bind(conn, s, undefined);
+    }
+    return this.assign(conn);
   }
 
   /**
@@ -268,6 +282,7 @@ export class VirtualService {
   }
 
   #changed(): void {
+    this.generation++;
     this.#byIdentity.clear();
     for (const s of this.#servers) if (!this.#byIdentity.has(this.#identity(s))) this.#byIdentity.set(this.#identity(s), s);
     this.#scheduler.update(this.#servers);

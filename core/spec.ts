@@ -51,10 +51,27 @@ export interface RouteSpec {
   readonly pool: string;
 }
 
-/** TLS-session stickiness (mode tls): session ids and ticket key names learned from ServerHellos, kept for `timeoutMs` after last use. */
+/**
+ * Stickiness beyond client addresses. mode tls: session ids and ticket key names learned from ServerHellos, kept for
+ * `timeoutMs` after last use. mode http: a cookie (see CookieStickySpec); learned values also live `timeoutMs`.
+ */
 export interface StickySpec {
   readonly tlsSession: boolean;
   readonly timeoutMs: number;
+  readonly cookie: CookieStickySpec | undefined;
+}
+
+/** HTTP cookie stickiness, the modes of HAProxy's `cookie` (insert, rewrite, prefix) and of learning an application's session cookie. */
+export interface CookieStickySpec {
+  readonly name: string;
+  readonly mode: 'insert' | 'rewrite' | 'prefix' | 'learn';
+  /** insert: Max-Age of yoke's cookie; undefined = a session cookie. */
+  readonly maxAgeMs: number | undefined;
+  readonly httpOnly: boolean;
+  readonly secure: boolean;
+  readonly sameSite: 'Lax' | 'Strict' | 'None';
+  /** The key that makes server tokens opaque; undefined = one made at start (clients move once after a restart). */
+  readonly secret: string | undefined;
 }
 
 /** IPVS `-p timeout -M netmask`, optionally shared by a named group of services. */

@@ -39,22 +39,9 @@ export class TcpPlane implements Plane {
     };
   }
 
-  get port(): number {
-    const a = this.#server.address();
-    return typeof a === 'object' && a !== null ? a.port : 0;
-  }
+  get port(): number { return boundPort(this.#server); }
 
-  listen(): Promise<void> {
-    const { host, port } = this.service.listen;
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => reject(new YokeError('E_LISTEN', `service ${this.service.name}: cannot listen on tcp ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
-      this.#server.once('error', onError);
-      this.#server.listen({ host, port, backlog: 4096, exclusive: true }, () => {
-        this.#server.off('error', onError);
-        resolve();
-      });
-    });
-  }
+  listen(): Promise<void> { return listenTcp(this.#server, this.service); }
 
   /** Stops accepting at once; Node's close callback would wait for every accepted connection, so it is not awaited. */
   close(): Promise<void> {
@@ -248,6 +235,25 @@ export class TcpConnection implements ServiceConnection {
     this.pool.release(this);
     if (connClosed.hasSubscribers) connClosed.publish({ service: this.pool.name, client: this.clientIp, reason });
   }
+}
+
+/** The port a TCP listener got (the service's own, or the kernel's pick for port 0). */
+export function boundPort(server: net.Server): number {
+  const a = server.address();
+  return typeof a === 'object' && a !== null ? a.port : 0;
+}
+
+/** Binds a service's TCP listener; rejects with E_LISTEN naming the service and the address. */
+export function listenTcp(server: net.Server, service: VirtualService): Promise<void> {
+  const { host, port } = service.listen;
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(new YokeError('E_LISTEN', `service ${service.name}: cannot listen on tcp ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+    server.once('error', onError);
+    server.listen({ host, port, backlog: 4096, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
 }
 
 /**

@@ -31,7 +31,7 @@ export const DEFAULTS = deepFreeze({
   /** `services[].quorum.*`: as Keepalived (quorum 1 = at least one live server; hysteresis 0). */
   quorum: { weight: 1, hysteresis: 0 },
   /** `services[].sticky.*` (also in a pool): TLS-session stickiness for mode tls. */
-  sticky: { tls_session: false, timeout: '10m' },
+  sticky: { tls_session: false, timeout: '10m', mode: 'insert', http_only: true, secure: false, same_site: 'Lax' },
   /** `services[].notify.*` */
   notify: { timeout: '10s', at_shutdown: false },
 } as const);

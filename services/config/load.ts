@@ -39,7 +39,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const semantic = semanticFaults(new CheckedTree(data, schema), map, env, readSecret);
   const problems = [...syntax, ...placed(file, map, schema), ...placed(file, map, semantic.faults)];
   if (problems.some((p) => p.severity === 'error')) return result(problems);
-  return { config: normalize(data as RawConfig, semantic.token), problems };
+  return { config: normalize(data as RawConfig, semantic.secrets), problems };
 }
 
 /**

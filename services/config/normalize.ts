@@ -29,7 +29,10 @@ interface RawPool {
   scheduler_options?: { fallback?: boolean; hash_port?: boolean; table_size?: number; expire?: string };
   persistence?: { timeout?: string; netmask?: string; prefix6?: number; group?: string };
   sorry_server?: string; servers?: RawServer[]; health?: RawHealth; quorum?: { weight?: number; hysteresis?: number }; notify?: RawNotify;
-  sticky?: { tls_session?: boolean; timeout?: string };
+  sticky?: {
+    tls_session?: boolean; timeout?: string; cookie?: string; mode?: 'insert' | 'rewrite' | 'prefix' | 'learn'; max_age?: string;
+    http_only?: boolean; secure?: boolean; same_site?: 'Lax' | 'Strict' | 'None'; secret?: string;
+  };
 }
 interface RawService extends RawPool {
   name: string; listen: string; mode?: ServiceConfig['mode'];
@@ -48,18 +51,19 @@ export interface RawConfig {
   services: RawService[];
 }
 
-/** Builds the frozen YokeConfig from a config that passed every check, filling in DEFAULTS; `token` is the resolved admin token. */
-export function normalize(raw: RawConfig, token: string | undefined): YokeConfig {
+/** Builds the frozen YokeConfig from a config that passed every check, filling in DEFAULTS; `secrets` resolve the env:/file: references. */
+export function normalize(raw: RawConfig, secrets: ReadonlyMap<string, string>): YokeConfig {
+  const token = raw.admin && secrets.get(raw.admin.token);
   const t = { ...DEFAULTS.timeouts, ...raw.timeouts };
   return deepFreeze({
     admin: raw.admin && token !== undefined ? { listen: parseEndpoint(raw.admin.listen), token } : undefined,
     timeouts: { tcpMs: parseDuration(t.tcp), tcpFinMs: parseDuration(t.tcpfin), udpMs: parseDuration(t.udp) },
     shutdownGraceMs: parseDuration(raw.shutdown_grace ?? DEFAULTS.top.shutdown_grace, true),
-    services: raw.services.map(service),
+    services: raw.services.map((s) => service(s, secrets)),
   });
 }
 
-function service(s: RawService): ServiceConfig {
+function service(s: RawService, secrets: ReadonlyMap<string, string>): ServiceConfig {
   const d = { ...DEFAULTS.service, ...s };
   const front: ServiceConfig = {
     name: s.name,
@@ -69,14 +73,14 @@ function service(s: RawService): ServiceConfig {
     maxConns: d.max_conns,
     connectTimeoutMs: parseDuration(d.connect_timeout),
     retries: d.retries,
-    ...pool(s, s.sticky),
+    ...pool(s, s.sticky, secrets),
   };
   if (s.pools === undefined) return front;
   // A layer-7 service with pools: each pool runs as a service of its own, named service/pool, that inherits the
   // service's listener settings and stickiness; the routes pick among them.
   return {
     ...front,
-    pools: Object.entries(s.pools).map(([name, p]) => ({ ...front, name: `${s.name}/${name}`, ...pool(p, p.sticky === undefined ? s.sticky : { ...s.sticky, ...p.sticky }) })),
+    pools: Object.entries(s.pools).map(([name, p]) => ({ ...front, name: `${s.name}/${name}`, ...pool(p, p.sticky === undefined ? s.sticky : { ...s.sticky, ...p.sticky }, secrets) })),
     routes: (s.routes ?? []).map(route),
   };
 }
@@ -91,7 +95,7 @@ function route(r: RawRoute): RouteSpec {
 }
 
 /** The scheduling settings of a pool (or of a service that is its own pool), with DEFAULTS filled in. */
-function pool(p: RawPool, sticky: RawPool['sticky']) {
+function pool(p: RawPool, sticky: RawPool['sticky'], secrets: ReadonlyMap<string, string>) {
   const o = { ...DEFAULTS.scheduler_options, ...p.scheduler_options };
   const st = { ...DEFAULTS.sticky, ...sticky };
   return {
@@ -101,7 +105,14 @@ function pool(p: RawPool, sticky: RawPool['sticky']) {
     sorryServer: optional(p.sorry_server, parseEndpoint),
     servers: (p.servers ?? []).map(server),
     health: serviceHealth(p),
-    sticky: sticky === undefined ? undefined : { tlsSession: st.tls_session, timeoutMs: parseDuration(st.timeout) },
+    sticky: sticky === undefined ? undefined : {
+      tlsSession: st.tls_session,
+      timeoutMs: parseDuration(st.timeout),
+      cookie: sticky.cookie === undefined ? undefined : {
+        name: sticky.cookie, mode: st.mode, maxAgeMs: optional(sticky.max_age, parseDuration), httpOnly: st.http_only, secure: st.secure,
+        sameSite: st.same_site, secret: sticky.secret === undefined ? undefined : secrets.get(sticky.secret),
+      },
+    },
   };
 }
 

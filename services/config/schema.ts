@@ -18,7 +18,6 @@ const L4_ONLY = 'this version runs tcp, udp, tls (passthrough) and http services
 const LATER_MODES = Object.fromEntries(
   ['imap', 'pop3', 'smtp', 'rtsp', 'cache'].map((m) => [m, `mode: ${m} is not supported yet; ${L4_ONLY}`]),
 );
-const WITH_COOKIES = (what: string) => later(`${what} is not supported yet (cookie stickiness comes next); use tls_session for mode tls or persistence for a client address`);
 
 const SUPPORTED_SCHEDULERS = SCHEDULER_NAMES.join(', ');
 
@@ -145,9 +144,13 @@ const S = DEFAULTS.service;
 const sticky = object({
   tls_session: { ...BOOLEAN, default: DEFAULTS.sticky.tls_session },
   timeout: duration(DEFAULTS.sticky.timeout),
-  cookie: WITH_COOKIES('sticky.cookie'),
-  mode: WITH_COOKIES('sticky.mode'),
-  max_age: WITH_COOKIES('sticky.max_age'),
+  cookie: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", 'x-hint': 'a cookie name such as SERVERID' },
+  mode: { type: 'string', enum: ['insert', 'rewrite', 'prefix', 'learn'], default: DEFAULTS.sticky.mode },
+  max_age: formatted('duration'),
+  http_only: { ...BOOLEAN, default: DEFAULTS.sticky.http_only },
+  secure: { ...BOOLEAN, default: DEFAULTS.sticky.secure },
+  same_site: { type: 'string', enum: ['Lax', 'Strict', 'None'], default: DEFAULTS.sticky.same_site },
+  secret: formatted('secret'),
 });
 
 const route = object({

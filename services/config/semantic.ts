@@ -39,7 +39,8 @@ export type ReadSecret = (path: string) => string;
 /** What the cross-field checks found, plus the admin token they resolved. */
 export interface SemanticOutcome {
   readonly faults: Fault[];
-  readonly token: string | undefined;
+  /** Every secret the config names (`env:NAME`, `file:PATH`) that resolved, by the reference as written. */
+  readonly secrets: ReadonlyMap<string, string>;
 }
 
 /** Which schedulers read each scheduler option (core/schedulers/types.ts). */
@@ -85,7 +86,9 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
   const faults: Fault[] = [];
   const names = new FirstSeen(map, faults);
   const listens = new FirstSeen(map, faults);
-  const token = resolveToken(tree, env, readSecret, faults);
+  const secrets = new Map<string, string>();
+  const secret = (path: Segment[]) => resolveSecret(tree, path, env, readSecret, faults, secrets);
+  secret(['admin', 'token']);
   const adminListen = tree.valid(['admin', 'listen']);
   if (typeof adminListen === 'string') listens.note(`tcp ${canonical(adminListen)}`, ['admin', 'listen'], 'admin.listen', () => '');
   const groups = new Map<string, GroupMember>();
@@ -107,6 +110,9 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
       faults.push({ path: at('proxy_protocol'), aim: 'value', code: 'E_CONFIG_INVALID', message: `${label(at('proxy_protocol'))}: proxy_protocol is for mode tcp only: remove it or write off` });
     }
     const pools = checkRoutes(tree, at, mode, faults);
+    // Pools inherit the service's stickiness: check it there too.
+    const shared = tree.raw(at('sticky'));
+    if (pools.length > 0 && typeof shared === 'object' && shared !== null) checkSticky(tree, at('sticky'), mode, faults);
     const scopes: [(...p: Segment[]) => Segment[], string][] = pools.length === 0
       ? [[at, title]]
       : pools.map((p) => [(...rest: Segment[]) => at('pools', p, ...rest), `pool "${p}" of ${title}`]);
@@ -117,13 +123,26 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
       const servers = tree.raw(scope('servers'));
       const checks = [scope('health'), ...(Array.isArray(servers) ? [...servers.keys()].map((j) => scope('servers', j, 'health')) : [])];
       for (const path of checks) checkHealth(tree, path, mode === 'udp', faults);
+      secret(scope('sticky', 'secret'));
       const sticky = tree.raw(scope('sticky'));
-      if (mode !== 'tls' && typeof sticky === 'object' && sticky !== null && Object.hasOwn(sticky, 'tls_session')) {
-        faults.push({ path: scope('sticky'), aim: 'key', code: 'E_CONFIG_INVALID', severity: 'warning', message: `${label(scope('sticky'))}: TLS-session stickiness needs mode tls; use persistence to keep a client on one server` });
-      }
+      if (typeof sticky === 'object' && sticky !== null) checkSticky(tree, scope('sticky'), mode, faults);
     }
   }
-  return { faults, token };
+  return { faults, secrets };
+}
+
+/** Stickiness by TLS session needs mode tls, by cookie mode http; a SameSite=None cookie must be Secure or browsers drop it. */
+function checkSticky(tree: CheckedTree, path: Segment[], mode: unknown, faults: Fault[]): void {
+  const warn = (key: string, message: string, severity: 'warning' | 'error' = 'warning') =>
+    faults.push({ path: [...path, key], aim: 'key', code: 'E_CONFIG_INVALID', message: `${label([...path, key])}: ${message}`, ...(severity === 'warning' ? { severity } : {}) });
+  const has = (key: string) => tree.raw([...path, key]) !== undefined;
+  if (has('tls_session') && mode !== 'tls') warn('tls_session', 'TLS-session stickiness needs mode tls; use persistence to keep a client on one server');
+  if (has('cookie') && mode !== 'http') warn('cookie', 'cookie stickiness needs mode http; use persistence to keep a client on one server');
+  const cookieKeys = ['mode', 'max_age', 'http_only', 'secure', 'same_site', 'secret'];
+  if (!has('cookie')) for (const key of cookieKeys) if (has(key)) warn(key, `${key} belongs to cookie stickiness: name the cookie with cookie`);
+  if (tree.valid([...path, 'same_site']) === 'None' && tree.valid([...path, 'secure']) !== true) {
+    warn('same_site', 'browsers drop a SameSite=None cookie that is not Secure: add secure: true', 'error');
+  }
 }
 
 /**
@@ -191,10 +210,10 @@ function checkHealth(tree: CheckedTree, path: Segment[], udp: boolean, faults: F
   }
 }
 
-function resolveToken(tree: CheckedTree, env: NodeJS.ProcessEnv, readSecret: ReadSecret, faults: Fault[]): string | undefined {
-  const path = ['admin', 'token'];
+/** Resolves the secret reference at `path` (when there is one) into `into`; one that does not resolve is E_SECRET at its value. */
+function resolveSecret(tree: CheckedTree, path: Segment[], env: NodeJS.ProcessEnv, readSecret: ReadSecret, faults: Fault[], into: Map<string, string>): void {
   const text = tree.valid(path);
-  if (typeof text !== 'string') return undefined;
+  if (typeof text !== 'string' || into.has(text)) return;
   const ref = parseSecretRef(text);
   let secret: string | undefined;
   let fault: string;
@@ -209,9 +228,8 @@ function resolveToken(tree: CheckedTree, env: NodeJS.ProcessEnv, readSecret: Rea
       fault = `cannot read secret file ${ref.name}: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
-  if (secret) return secret;
+  if (secret) { into.set(text, secret); return; }
   faults.push({ path, aim: 'value', code: 'E_SECRET', message: `${label(path)}: ${fault}` });
-  return undefined;
 }
 
 function checkServers(tree: CheckedTree, map: SourceMap, at: (...p: Segment[]) => Segment[], title: string, faults: Fault[]): void {

@@ -10,6 +10,15 @@ import type { RequestHead } from '../../l7/http/request-head.ts';
 /** Fields that describe one hop (RFC 9110 7.6.1), never forwarded; fields named in Connection are dropped too. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
+/**
+ * The Cookie fields of a request as one value, `; `-joined as RFC 6265 5.4 writes them; undefined without any.
+ */
+export function requestCookies(head: RequestHead): string | undefined {
+  let out: string | undefined;
+  for (let i = head.indexOf('cookie'); i >= 0; i = head.indexOf('cookie', i + 1)) out = out === undefined ? head.valueAt(i) : `${out}; ${head.valueAt(i)}`;
+  return out;
+}
+
 /** Fields yoke sets itself towards the real server. */
 const REPLACED = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'via', 'expect', 'content-length']);
 
@@ -26,7 +35,10 @@ export interface ClientInfo {
  * client's fields in order but the hop-by-hop ones; appends the client to X-Forwarded-For, Forwarded and Via;
  * `upgrade` keeps Connection/Upgrade for a protocol switch; a body of known length keeps its Content-Length.
  */
-export function upstreamFields(head: RequestHead, client: ClientInfo, host: string, requestId: string, length: number | undefined, upgrade: string | undefined): string[] {
+export function upstreamFields(
+  head: RequestHead, client: ClientInfo, host: string, requestId: string, length: number | undefined, upgrade: string | undefined,
+  cookie: string | null | undefined = undefined,
+): string[] {
   const out: string[] = ['host', host];
   const dropped = connectionTokens(head);
   let xff: string | undefined;
@@ -39,6 +51,7 @@ export function upstreamFields(head: RequestHead, client: ClientInfo, host: stri
     if (name === 'forwarded') { forwarded = forwarded === undefined ? head.valueAt(i) : `${forwarded}, ${head.valueAt(i)}`; continue; }
     if (name === 'via') { via = via === undefined ? head.valueAt(i) : `${via}, ${head.valueAt(i)}`; continue; }
     if (HOP_BY_HOP.has(name) || REPLACED.has(name) || dropped?.has(name)) continue;
+    if (name === 'cookie' && cookie !== undefined) continue; // stickiness rewrote it (below)
     if (name === 'x-request-id') hasId = true;
     out.push(head.nameAt(i), head.valueAt(i));
   }
@@ -50,6 +63,7 @@ export function upstreamFields(head: RequestHead, client: ClientInfo, host: stri
     'via', via === undefined ? VIA : `${via}, ${VIA}`,
   );
   if (!hasId) out.push('x-request-id', requestId);
+  if (typeof cookie === 'string') out.push('cookie', cookie);
   if (length !== undefined) out.push('content-length', String(length));
   if (upgrade !== undefined) out.push('connection', 'upgrade', 'upgrade', upgrade);
   return out;

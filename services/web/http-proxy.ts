@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { CloseReason, ServiceConnection } from '../../core/connection.ts';
 import type { Plane, PlaneContext } from '../../core/dataplane/plane.ts';
-import { YokeError } from '../../core/errors.ts';
+import { boundPort, listenTcp } from '../../core/dataplane/tcp.ts';
 import type { Template } from '../../core/persistence.ts';
 import type { RealServer } from '../../core/server.ts';
 import type { VirtualService } from '../../core/service.ts';
@@ -15,7 +15,9 @@ import { requestFraming, type Framing } from '../../l7/http/framing.ts';
 import { RequestHeadParser, type RequestHead } from '../../l7/http/request-head.ts';
 import { HttpRouter, hostOf, pathOf } from '../../l7/http/router.ts';
 import type { HttpError } from '../../l7/http/types.ts';
-import { bodiless, ownResponse, responseHead, upstreamFields, type ResponseFraming } from './http-message.ts';
+import type { Sticky, StickyRequest } from '../../l7/http/sticky.ts';
+import { ownResponse, requestCookies, responseHead, upstreamFields, type ResponseFraming } from './http-message.ts';
+import { PoolStickiness } from './http-sticky.ts';
 
 /** Published for every request answered (built only when someone subscribes: the daemon's access log). */
 export const accessChannel = channel('yoke:http:access');
@@ -72,12 +74,14 @@ export class HttpPlane implements Plane {
   readonly ctx: PlaneContext;
   readonly #server: net.Server;
   readonly #upstreams = new Map<RealServer, Pool>();
+  readonly stickiness: PoolStickiness;
   #router: HttpRouter | undefined;
   #routes: unknown;
 
   constructor(service: VirtualService, ctx: PlaneContext) {
     this.service = service;
     this.ctx = ctx;
+    this.stickiness = new PoolStickiness(ctx.clock);
     this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
     this.#server.on('error', () => {});
     const gone = (server: RealServer, reset: boolean) => {
@@ -88,19 +92,9 @@ export class HttpPlane implements Plane {
     service.onServerGone = gone;
   }
 
-  get port(): number {
-    const a = this.#server.address();
-    return typeof a === 'object' && a !== null ? a.port : 0;
-  }
+  get port(): number { return boundPort(this.#server); }
 
-  listen(): Promise<void> {
-    const { host, port } = this.service.listen;
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => reject(new YokeError('E_LISTEN', `service ${this.service.name}: cannot listen on tcp ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
-      this.#server.once('error', onError);
-      this.#server.listen({ host, port, backlog: 4096, exclusive: true }, () => { this.#server.off('error', onError); resolve(); });
-    });
-  }
+  listen(): Promise<void> { return listenTcp(this.#server, this.service); }
 
   close(): Promise<void> {
     if (this.#server.listening) this.#server.close();
@@ -300,6 +294,10 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
   #bytesOut = 0;
   #retries = 0;
   #upgrade: net.Socket | undefined = undefined;
+  /** The pool's cookie stickiness and what the request's cookie said; the Cookie to forward (null = none, undefined = as sent). */
+  #sticky: Sticky | undefined = undefined;
+  #stuck: StickyRequest | undefined = undefined;
+  #cookie: string | null | undefined = undefined;
 
   constructor(conn: HttpConnection, head: RequestHead, framing: Framing) {
     this.conn = conn;
@@ -335,11 +333,21 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     else if (framing.body === 'chunked') { this.#chunked = new ChunkedDecoder(); this.#openBody(); }
     else this.#leftover = rest;
     if (framing.expectContinue && this.#receiving) this.conn.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
-    if (!this.pool.assign(this)) { this.#own(503, 'no real server is available', undefined); return; }
+    if (!this.#schedule()) { this.#own(503, 'no real server is available', undefined); return; }
     this.pool.stats.conns++;
     if (this.#receiving && rest.length > 0) this.body(rest);
     if (framing.upgrade !== undefined) { this.#tunnel(rest); return; }
     this.#dispatch();
+  }
+
+  /** The server its sticky cookie names when it can still take the request, else the pool's choice. */
+  #schedule(): boolean {
+    const sticky = (this.#sticky = this.conn.plane.stickiness.of(this.pool));
+    if (sticky === undefined) return this.pool.assign(this);
+    const cookies = requestCookies(this.head);
+    const stuck = (this.#stuck = sticky.request(cookies));
+    if (stuck.cookie !== cookies) this.#cookie = stuck.cookie ?? null;
+    return stuck.server === undefined ? this.pool.assign(this) : this.pool.assignSticky(this, stuck.server);
   }
 
   #openBody(): void {
@@ -388,7 +396,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     const { head, framing } = this;
     const server = this.server as RealServer;
     const plane = this.conn.plane;
-    const fields = upstreamFields(head, { ip: this.clientIp, proto: 'http' }, head.authority, this.id, framing.body === 'length' ? framing.length : undefined, undefined);
+    const fields = upstreamFields(head, { ip: this.clientIp, proto: 'http' }, head.authority, this.id, framing.body === 'length' ? framing.length : undefined, undefined, this.#cookie);
     const target = head.form === 'absolute' ? pathAndQuery(head.target) : head.target;
     this.state = 'established';
     plane.upstream(server, this.pool).dispatch({
@@ -409,7 +417,14 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     this.#responded = true;
     this.#status = statusCode;
     this.#headerAt = Date.now();
-    this.pool.serverWorked(this.server as RealServer);
+    const server = this.server as RealServer;
+    this.pool.serverWorked(server);
+    if (this.#sticky !== undefined) {
+      const set = headers['set-cookie'];
+      const given = typeof set === 'string' ? [set] : set;
+      const out = this.#sticky.response(given, server.id, this.#stuck as StickyRequest);
+      if (out !== given) headers['set-cookie'] = out === undefined ? undefined : [...out];
+    }
     const r = responseHead(statusCode, statusMessage, headers, this.head.method, this.head.version, this.#keepAlive);
     this.#out = r.framing;
     this.#keepAlive = r.keepAlive;

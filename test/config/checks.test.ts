@@ -190,7 +190,7 @@ describe('features of later versions', () => {
     assert.deepEqual(printed(r), ['t.yaml:5:11: services[0].mode: the string "sctp" is not one of tcp, udp, tls, http']);
   });
 
-  it('each mode routes by what it sees (tls by sni, http by the request); cookie stickiness is refused at its key', () => {
+  it('each mode routes by what it sees (tls by sni, http by the request), and sticks by what it sees (a cookie needs mode http)', () => {
     const r = check(yaml(
       'services:',
       ...svc('a', '127.0.0.1:80', '    mode: tls'),
@@ -203,10 +203,10 @@ describe('features of later versions', () => {
       '    scheduler: rr',
     ));
     assert.deepEqual(printed(r), [
-      't.yaml:7:15: sticky.cookie is not supported yet (cookie stickiness comes next); use tls_session for mode tls or persistence for a client address',
       't.yaml:11:74: services[1].routes[1].match.path_regex: "(" is not a regular expression: Invalid regular expression: /(/: Unterminated group',
       't.yaml:5:14: warning: services[0].routes[0]: a connection that matches no route is closed: end with a route without match to catch the rest',
       't.yaml:5:25: services[0].routes[0].match.host: mode tls routes by sni only: host needs mode http',
+      't.yaml:7:15: warning: services[0].sticky.cookie: cookie stickiness needs mode http; use persistence to keep a client on one server',
       't.yaml:11:25: services[1].routes[0].match.sni: sni is for mode tls: mode http routes by host',
       't.yaml:13:5: warning: services[1].scheduler: with pools, scheduler belongs in each pool: here it has no effect',
     ]);
@@ -280,8 +280,8 @@ describe('features of later versions', () => {
     assert.deepEqual(site?.routes?.map((x) => [x.sni, x.pool]), [['api.example.org', 'api'], ['*.example.org', 'www'], [undefined, 'www']]);
     assert.deepEqual(site?.servers, []);
     const [www, api] = site?.pools ?? [];
-    assert.deepEqual([www?.name, www?.scheduler, www?.servers.length, www?.maxConns, www?.sticky], ['site/www', 'sh', 2, 100, { tlsSession: true, timeoutMs: 600_000 }]);
-    assert.deepEqual([api?.name, api?.scheduler, api?.sticky, api?.health?.health?.type], ['site/api', 'wlc', { tlsSession: true, timeoutMs: 60_000 }, 'tcp']);
+    assert.deepEqual([www?.name, www?.scheduler, www?.servers.length, www?.maxConns, www?.sticky], ['site/www', 'sh', 2, 100, { tlsSession: true, timeoutMs: 600_000, cookie: undefined }]);
+    assert.deepEqual([api?.name, api?.scheduler, api?.sticky, api?.health?.health?.type], ['site/api', 'wlc', { tlsSession: true, timeoutMs: 60_000, cookie: undefined }, 'tcp']);
   });
 
   it('routes and pools go together in mode tls: unknown pools, unrouted pools, stray servers and a missing catch-all are reported', () => {
@@ -302,7 +302,7 @@ describe('features of later versions', () => {
       't.yaml:11:59: warning: services[1].pools.q: no route names pool "q"',
       't.yaml:11:64: warning: pool "q" of service "b" has no servers yet: it refuses connections until one is added (yoke ctl -a)',
       't.yaml:15:5: services[2].pools: pools are chosen by routes: add routes',
-      't.yaml:18:5: warning: services[3].sticky: TLS-session stickiness needs mode tls; use persistence to keep a client on one server',
+      't.yaml:18:15: warning: services[3].sticky.tls_session: TLS-session stickiness needs mode tls; use persistence to keep a client on one server',
     ]);
   });
 

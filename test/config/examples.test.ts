@@ -13,8 +13,7 @@ const EXPECTED: Record<string, string[]> = {
   'l4-web.yaml': [],
   'ha.yaml': ['3:1 E_NOT_SUPPORTED'],
   'cache.yaml': ['9:9 E_NOT_SUPPORTED', '13:13 E_NOT_SUPPORTED', '15:13 E_NOT_SUPPORTED', '17:13 E_NOT_SUPPORTED'],
-  // Both services load but for cookie stickiness, which comes next.
-  'l7-web.yaml': ['25:11 E_NOT_SUPPORTED', '26:11 E_NOT_SUPPORTED', '27:11 E_NOT_SUPPORTED'],
+  'l7-web.yaml': [],
   'mail.yaml': [
     '3:1 E_NOT_SUPPORTED', '17:11 E_NOT_SUPPORTED', '18:5 E_NOT_SUPPORTED', '26:11 E_NOT_SUPPORTED',
     '27:5 E_NOT_SUPPORTED', '35:11 E_NOT_SUPPORTED', '36:5 E_NOT_SUPPORTED',
@@ -55,7 +54,17 @@ describe('the shared examples', () => {
     assert.equal(r.config?.admin?.token, ENV.YOKE_ADMIN_TOKEN);
   });
 
-  for (const name of Object.keys(EXPECTED).filter((n) => n !== 'l4-web.yaml')) {
+  it('l7-web.yaml loads: the http service with path and host routes and cookie stickiness, the tls service with SNI routes and TLS-session stickiness', () => {
+    const r = load('l7-web.yaml');
+    assert.deepEqual(where(r), []);
+    const [site, tls] = r.config?.services ?? [];
+    assert.deepEqual(site?.routes?.map((x) => [x.pathPrefix ?? x.host ?? '*', x.pool]), [['/static/', 'static'], ['api.example.org', 'app'], ['*', 'app']]);
+    const app = site?.pools?.find((p) => p.name === 'site/app');
+    assert.deepEqual([app?.scheduler, app?.sticky?.cookie?.name, app?.sticky?.cookie?.mode, app?.sticky?.cookie?.maxAgeMs, app?.health?.health?.type], ['wlc', 'YOKE_SERVER', 'insert', 3_600_000, 'http']);
+    assert.deepEqual([tls?.mode, tls?.sticky?.tlsSession, tls?.sticky?.timeoutMs, tls?.pools?.map((p) => p.name)], ['tls', true, 600_000, ['site-tls/www', 'site-tls/api']]);
+  });
+
+  for (const name of Object.keys(EXPECTED).filter((n) => n !== 'l4-web.yaml' && n !== 'l7-web.yaml')) {
     it(`${name} is refused only for features of later versions, each at its line`, () => {
       const r = load(name);
       assert.equal(r.config, undefined);
