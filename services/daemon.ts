@@ -3,7 +3,7 @@ import { refusedChannel } from '../core/connection.ts';
 import { Director } from '../core/director.ts';
 import { YokeError } from '../core/errors.ts';
 import { HealthSupervisor } from '../core/health/supervisor.ts';
-import { HttpPlane } from './web/http-proxy.ts';
+import { HttpPlane, accessChannel } from './web/http-proxy.ts';
 import { TlsPassthrough } from './web/tls-passthrough.ts';
 import type { ServiceSpec } from '../core/spec.ts';
 import { encodeProxyV1, encodeProxyV2 } from '../l7/proxy-protocol/encode.ts';
@@ -73,11 +73,23 @@ export class Daemon {
     return () => unsubscribe(refusedChannel.name, onRefused);
   }
 
+  /**
+   * HTTP access log: one line per request at level info (`YOKE_LOG_LEVEL=warn` turns it off), with the pool, the
+   * server, the status and timings. Only subscribed when info is logged, so the data plane builds no records otherwise.
+   */
+  #accessLog(): () => void {
+    if (!this.log.isLevelEnabled('info')) return () => {};
+    const onRequest = (msg: unknown) => this.log.info(msg as object, 'http');
+    subscribe(accessChannel.name, onRequest);
+    return () => unsubscribe(accessChannel.name, onRequest);
+  }
+
   /** Loads and starts; throws YokeError E_CONFIG_INVALID (with every problem) or E_LISTEN. */
   static async start(configPath: string, log: Logger): Promise<Daemon> {
     const config = loadOrThrow(configPath, log);
     const d = new Daemon(configPath, config, log);
     d.onStop(d.#watchRefusals());
+    d.onStop(d.#accessLog());
     try {
       await d.director.apply(config.services, config.timeouts);
       if (config.admin) {

@@ -82,7 +82,8 @@ export class HttpPlane implements Plane {
     this.service = service;
     this.ctx = ctx;
     this.stickiness = new PoolStickiness(ctx.clock);
-    this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    // Half-open: a client that sends its requests and shuts its side still gets every answer.
+    this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
     this.#server.on('error', () => {});
     const gone = (server: RealServer, reset: boolean) => {
       const pool = this.#upstreams.get(server);
@@ -336,7 +337,9 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     if (!this.#schedule()) { this.#own(503, 'no real server is available', undefined); return; }
     this.pool.stats.conns++;
     if (this.#receiving && rest.length > 0) this.body(rest);
-    if (framing.upgrade !== undefined) { this.#tunnel(rest); return; }
+    if (this.gone) return; // the body already broke (and was answered)
+    // A protocol switch, and OPTIONS * (which undici cannot send), go over a connection of their own.
+    if (framing.upgrade !== undefined || head.form === 'asterisk') { this.#tunnel(rest); return; }
     this.#dispatch();
   }
 
@@ -352,6 +355,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
 
   #openBody(): void {
     this.#body = new Readable({ read: () => { if (this.conn.socket.isPaused()) this.conn.socket.resume(); } });
+    this.#body.on('error', () => {}); // a broken body is answered by yoke; undici aborts its request on its own listener
     this.#receiving = true;
   }
 
@@ -470,11 +474,15 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     this.#ownAfterAssign(timeout ? 504 : 502, timeout ? 'the real server did not answer in time' : `the real server failed: ${code ?? err.message}`);
   }
 
-  /** A protocol switch (WebSocket and the like): the head goes to the server, then bytes flow both ways as is. */
+  /**
+   * A connection of its own to the chosen server: the head goes first, then bytes flow both ways as they are. For a
+   * protocol switch (WebSocket and the like) that is the tunnel; for OPTIONS * the server answers and closes.
+   */
   #tunnel(rest: Buffer): void {
     const { head } = this;
     const server = this.server as RealServer;
     const fields = upstreamFields(head, { ip: this.clientIp, proto: 'http' }, head.authority, this.id, undefined, this.framing.upgrade);
+    if (this.framing.upgrade === undefined) fields.push('connection', 'close');
     let text = `${head.method} ${head.target} HTTP/1.1\r\n`;
     for (let i = 0; i < fields.length; i += 2) text += `${fields[i]}: ${fields[i + 1]}\r\n`;
     const up = net.connect(server.address.port, server.address.host);
