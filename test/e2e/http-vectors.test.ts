@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePorts, startYoke, writeConfig, type Running } from '../helpers/daemon.ts';
+import { rawExchange } from '../helpers/clients.ts';
 import { HTTP_VECTORS_DIR } from '../helpers/shared.ts';
 import { Conversation } from '../http/driver.ts';
 
 interface Vector { group: string; id: string; file: string; expect: string }
 
 /** Writes one vector on a fresh connection, half-closes, and waits until yoke closes (or 300 ms for a message left open). */
-function send(port: number, bytes: Buffer): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    let got = '';
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => { got += d; });
-    s.on('error', () => {});
-    s.on('close', () => { clearTimeout(t); resolve(got); });
-    const t = setTimeout(() => s.destroy(), 300);
-    s.end(bytes);
-  });
-}
+const send = (port: number, bytes: Buffer) => rawExchange(port, bytes, 300, true);
 
 describe('the HTTP request corpus through a running yoke: a real server sees exactly the requests the strict parser accepts', () => {
   const vectors = readFileSync(join(HTTP_VECTORS_DIR, 'vectors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Vector);

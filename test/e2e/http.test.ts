@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { deadPort } from '../helpers/backends.ts';
+import { rawExchange } from '../helpers/clients.ts';
 import { freePorts, startYoke, writeConfig, type Running } from '../helpers/daemon.ts';
 
 /**
@@ -67,19 +68,7 @@ function curl(args: string[]): Promise<{ code: number | null; out: string; err: 
   });
 }
 
-/** Writes raw bytes on a fresh connection and collects everything until the server closes (or `ms` passes). */
-function raw(port: number, bytes: string | Buffer, ms = 2000): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    let got = '';
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => { got += d; });
-    s.on('error', () => {});
-    s.on('close', () => { clearTimeout(t); resolve(got); });
-    const t = setTimeout(() => s.destroy(), ms);
-    s.write(bytes);
-  });
-}
+const raw = (port: number, bytes: string | Buffer, ms = 2000) => rawExchange(port, bytes, ms, false);
 
 describe('mode http: a reverse proxy with routes, streaming both ways and its own strict parser, through a running yoke', () => {
   let app1: Backend, app2: Backend, stat: Backend, api: Backend;

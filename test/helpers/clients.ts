@@ -55,3 +55,21 @@ export async function udpClient(address = '127.0.0.1'): Promise<dgram.Socket> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Writes raw bytes on a fresh connection (then half-closes when `end`) and collects everything, as latin1 text,
+ * until the server closes or `ms` passes.
+ */
+export function rawExchange(port: number, bytes: string | Buffer, ms: number, end: boolean): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let got = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => { got += d; });
+    s.on('error', () => {});
+    s.on('close', () => { clearTimeout(t); resolve(got); });
+    const t = setTimeout(() => s.destroy(), ms);
+    if (end) s.end(bytes);
+    else s.write(bytes);
+  });
+}
