@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   E_HTTP_TRANSFER_CODING: 'an HTTP request used a transfer coding other than chunked; yoke answered 501: send the body chunked only (or with Content-Length)',
   E_HTTP_EXPECT: 'an HTTP request carried an Expect value other than 100-continue; yoke answered 417: drop the Expect field',
   E_HTTP_CHUNKED: 'an HTTP request\'s chunked body broke the chunk grammar; yoke stopped forwarding it at that byte, aborted the upstream connection and closed: fix the client',
+  E_HTTP_TIMEOUT: 'an HTTP client did not send a whole request head within 10 s of its first byte; yoke answered 408 and closed: a slow or stalled client (or a slowloris)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

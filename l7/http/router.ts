@@ -37,10 +37,11 @@ export class HttpRouter {
   }
 }
 
-/** The host of an authority (`Example.org:8080` → `example.org`, `[::1]:80` → `[::1]`), lower case. */
+/** The host of an authority (`Example.org.:8080` → `example.org`, `[::1]:80` → `[::1]`): lower case, without port or trailing dot. */
 export function hostOf(authority: string): string {
   const end = authority.startsWith('[') ? authority.indexOf(']') + 1 : authority.lastIndexOf(':');
-  return (end > 0 ? authority.slice(0, end) : authority).toLowerCase();
+  const host = (end > 0 ? authority.slice(0, end) : authority).toLowerCase();
+  return host.endsWith('.') ? host.slice(0, -1) : host;
 }
 
 /** The path of a request-target: origin-form up to `?`; absolute-form after its authority; `*` as is. */

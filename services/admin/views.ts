@@ -2,6 +2,7 @@ import { formatEndpoint } from '../../core/address.ts';
 import type { ServiceConnection } from '../../core/connection.ts';
 import type { Director } from '../../core/director.ts';
 import { hasChecks, liveWeight } from '../../core/health/quorum.ts';
+import { httpStatsIfAny, type HttpStats } from '../web/http-stats.ts';
 import type { Health, RealServer } from '../../core/server.ts';
 import type { VirtualService } from '../../core/service.ts';
 import type { CountersSnapshot } from '../../core/stats.ts';
@@ -26,6 +27,8 @@ export interface ServerView {
   inactive_conns: number;
   persist_conns: number;
   stats: CountersSnapshot;
+  /** mode http: answers by status class and latency percentiles; null elsewhere or before the first request. */
+  http: ReturnType<HttpStats['toJSON']> | null;
 }
 
 export interface ServiceView {
@@ -44,6 +47,8 @@ export interface ServiceView {
   stats: CountersSnapshot;
   /** Keepalived quorum: whether the live weight (servers up by health) reaches it; null for a service without checks. */
   quorum: { up: boolean; live_weight: number; weight: number; hysteresis: number } | null;
+  /** mode http: this pool's (or one-pool service's) answers by status class and latency percentiles. */
+  http: ReturnType<HttpStats['toJSON']> | null;
   servers: ServerView[];
 }
 
@@ -71,6 +76,7 @@ export function serverView(s: RealServer): ServerView {
     state: s.adminDown ? 'admin-down' : s.health, overloaded: s.overloaded,
     health: { state: s.health, last_check: s.report.check ?? null, last_change: s.report.change ?? null },
     active_conns: s.activeConns, inactive_conns: s.inactiveConns, persist_conns: s.persistConns, stats: s.stats.toJSON(),
+    http: httpStatsIfAny(s)?.toJSON() ?? null,
   };
 }
 
@@ -81,7 +87,7 @@ export function serviceView(v: VirtualService): ServiceView {
     persistence: p ? { timeout_ms: p.timeoutMs, netmask: p.netmask, prefix6: p.prefix6, group: p.group ?? null } : null,
     proxy_protocol: v.spec.proxyProtocol, sorry_server: v.sorry ? serverView(v.sorry) : null, max_conns: v.spec.maxConns,
     connections: v.connections.size, refused: { no_server: v.refused.noServer, limit: v.refused.limit },
-    stats: v.stats.toJSON(), quorum: quorumView(v), servers: v.servers.map(serverView),
+    stats: v.stats.toJSON(), quorum: quorumView(v), http: httpStatsIfAny(v)?.toJSON() ?? null, servers: v.servers.map(serverView),
   };
 }
 

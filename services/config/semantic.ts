@@ -109,6 +109,9 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
     if (mode === 'udp' && typeof proxy === 'string' && proxy !== 'off') {
       faults.push({ path: at('proxy_protocol'), aim: 'value', code: 'E_CONFIG_INVALID', message: `${label(at('proxy_protocol'))}: proxy_protocol is for mode tcp only: remove it or write off` });
     }
+    if (mode === 'http' && typeof proxy === 'string' && proxy !== 'off') {
+      faults.push({ path: at('proxy_protocol'), aim: 'value', code: 'E_CONFIG_INVALID', severity: 'warning', message: `${label(at('proxy_protocol'))}: mode http tells servers the client in X-Forwarded-For and Forwarded; proxy_protocol has no effect here` });
+    }
     const pools = checkRoutes(tree, at, mode, faults);
     // Pools inherit the service's stickiness: check it there too.
     const shared = tree.raw(at('sticky'));

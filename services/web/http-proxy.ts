@@ -17,6 +17,7 @@ import { HttpRouter, hostOf, pathOf } from '../../l7/http/router.ts';
 import type { HttpError } from '../../l7/http/types.ts';
 import type { Sticky, StickyRequest } from '../../l7/http/sticky.ts';
 import { ownResponse, requestCookies, responseHead, upstreamFields, type ResponseFraming } from './http-message.ts';
+import { httpStats } from './http-stats.ts';
 import { PoolStickiness } from './http-sticky.ts';
 
 /** Published for every request answered (built only when someone subscribes: the daemon's access log). */
@@ -157,7 +158,7 @@ class HttpConnection implements ServiceConnection {
   constructor(plane: HttpPlane, socket: net.Socket) {
     this.plane = plane;
     this.socket = socket;
-    this.expiresAt = plane.ctx.clock.now() + HTTP_LIMITS.headerTimeoutMs;
+    this.expiresAt = plane.ctx.clock.now() + HTTP_LIMITS.headerTimeoutMs; // a first request is due from the start
     plane.ctx.wheel.schedule(this);
     socket.on('data', (chunk: Buffer) => this.#data(chunk));
     socket.on('error', () => this.close('client-error'));
@@ -198,6 +199,8 @@ class HttpConnection implements ServiceConnection {
   #data(chunk: Buffer): void {
     const ex = this.#exchange;
     if (ex !== undefined && ex.wantsBody) { ex.body(chunk); return; }
+    // The head deadline runs from a head's first byte and is not pushed by later bytes: a trickle cannot hold on.
+    if (this.#buffer.length === 0 && ex === undefined) this.#deadline(HTTP_LIMITS.headerTimeoutMs);
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     if (ex === undefined) this.#next();
   }
@@ -206,10 +209,7 @@ class HttpConnection implements ServiceConnection {
   #next(): void {
     if (this.gone || this.#buffer.length === 0) return;
     const r = this.#parser.parse(this.#buffer);
-    if (r.kind === 'need-more') {
-      this.expiresAt = this.plane.ctx.clock.now() + HTTP_LIMITS.headerTimeoutMs;
-      return;
-    }
+    if (r.kind === 'need-more') return;
     if (r.kind === 'error') { this.#refuse(r.status, r.reason, r.code); return; }
     const head = r.head;
     const framing = requestFraming(head);
@@ -230,10 +230,14 @@ class HttpConnection implements ServiceConnection {
     if (!keepAlive || (this.#ended && this.#buffer.length === 0 && (leftover === undefined || leftover.length === 0))) { this.socket.end(); return; }
     this.#parser.reset();
     if (leftover !== undefined && leftover.length > 0) this.#buffer = this.#buffer.length === 0 ? leftover : Buffer.concat([leftover, this.#buffer]);
-    this.expiresAt = this.plane.ctx.clock.now() + (this.#buffer.length > 0 ? HTTP_LIMITS.headerTimeoutMs : HTTP_LIMITS.idleTimeoutMs);
-    this.plane.ctx.wheel.schedule(this);
+    this.#deadline(this.#buffer.length > 0 ? HTTP_LIMITS.headerTimeoutMs : HTTP_LIMITS.idleTimeoutMs);
     if (this.socket.isPaused()) this.socket.resume();
     this.#next();
+  }
+
+  #deadline(ms: number): void {
+    this.expiresAt = this.plane.ctx.clock.now() + ms;
+    this.plane.ctx.wheel.schedule(this);
   }
 
   /** Answers a bad request itself and closes: nothing of it reaches a real server. */
@@ -270,6 +274,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
   readonly framing: Framing;
   readonly id = nextRequestId();
   readonly startedAt = Date.now();
+  readonly #t0 = performance.now();
   key: string | undefined = undefined;
   server: RealServer | undefined = undefined;
   template: Template | undefined = undefined;
@@ -514,21 +519,21 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
   }
 
   #ownAfterAssign(status: number, detail: string, alreadyReleased = false): void {
-    if (!alreadyReleased) this.pool.release(this);
     this.#status = status;
     this.#headerAt = Date.now();
     this.#responded = true;
     this.conn.socket.write(ownResponse(status, detail, this.id, true));
     this.gone = true;
     this.#log();
+    if (!alreadyReleased) this.pool.release(this);
     this.conn.exchangeDone(false, undefined);
   }
 
   #done(keepAlive: boolean): void {
     if (this.gone) return;
     this.gone = true;
-    this.pool.release(this);
     this.#log();
+    this.pool.release(this);
     this.conn.exchangeDone(keepAlive, this.#leftover);
   }
 
@@ -541,7 +546,11 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     this.pool.release(this);
   }
 
+  /** Counts the answer in the pool's and the server's HTTP stats, and tells the access log (when one listens). */
   #log(): void {
+    const micros = (performance.now() - this.#t0) * 1000;
+    httpStats(this.pool).record(this.#status, micros);
+    if (this.server !== undefined) httpStats(this.server).record(this.#status, micros);
     if (!accessChannel.hasSubscribers) return;
     const now = Date.now();
     publishAccess({

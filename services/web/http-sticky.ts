@@ -12,6 +12,8 @@ const LEARN_MAX_ENTRIES = 100_000;
 const LEARN_MAX_VALUE = 256;
 
 interface Built {
+  /** The settings as text: a reload makes new spec objects, and equal settings must keep the learned sessions. */
+  readonly key: string;
   readonly spec: CookieStickySpec;
   readonly generation: number;
   readonly sticky: Sticky;
@@ -38,16 +40,17 @@ export class PoolStickiness {
     if (spec === undefined) return undefined;
     const b = this.#built.get(pool);
     if (b !== undefined && b.spec === spec && (spec.mode === 'learn' || b.generation === pool.generation)) return b.sticky;
-    const built = this.#build(pool, spec, b?.spec === spec ? b.table : undefined);
+    const key = JSON.stringify(spec);
+    const built = this.#build(pool, spec, key, b?.key === key ? b.table : undefined);
     this.#built.set(pool, built);
     return built.sticky;
   }
 
-  #build(pool: VirtualService, spec: CookieStickySpec, table: LearnTable | undefined): Built {
+  #build(pool: VirtualService, spec: CookieStickySpec, key: string, table: LearnTable | undefined): Built {
     const generation = pool.generation;
     if (spec.mode === 'learn') {
       const t = table ?? new MemoryLearnTable({ timeoutMs: pool.spec.sticky?.timeoutMs ?? 600_000, maxEntries: LEARN_MAX_ENTRIES, maxValueLength: LEARN_MAX_VALUE }, this.#clock);
-      return { spec, generation, table: t, sticky: stickyLearn({ name: spec.name }, t) };
+      return { key, spec, generation, table: t, sticky: stickyLearn({ name: spec.name }, t) };
     }
     const secret = spec.secret === undefined ? this.#secret : Buffer.from(spec.secret);
     const tokens = makeTokens(secret, pool.servers.map((s) => s.id), pool.name);
@@ -57,6 +60,6 @@ export class PoolStickiness {
         maxAgeSec: spec.maxAgeMs === undefined ? undefined : Math.round(spec.maxAgeMs / 1000),
       }, tokens)
       : spec.mode === 'rewrite' ? stickyRewrite(spec.name, tokens) : stickyPrefix(spec.name, tokens);
-    return { spec, generation, table: undefined, sticky };
+    return { key, spec, generation, table: undefined, sticky };
   }
 }

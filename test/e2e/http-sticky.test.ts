@@ -138,4 +138,14 @@ services:
     for (let i = 0; i < 3; i++) spread.add((await curl(at(3), undefined)).name);
     assert.equal(spread.size, 3);
   });
+
+  it('the admin API shows each pool\'s and server\'s answers by status class and latency percentiles', async () => {
+    const r = await fetch(`http://127.0.0.1:${ports[0]}/api/v1/services/insert`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const view = (await r.json()) as { http: { requests: Record<string, number>; latency_ms: Record<string, number> }; servers: { http: { requests: Record<string, number> } | null }[] };
+    assert.ok((view.http.requests['2xx'] ?? 0) >= 10, JSON.stringify(view.http));
+    assert.equal(view.http.latency_ms['count'], Object.values(view.http.requests).reduce((a, b) => a + b, 0));
+    assert.ok((view.http.latency_ms['p50'] ?? 0) > 0 && (view.http.latency_ms['p50'] ?? 0) <= (view.http.latency_ms['p99'] ?? 0));
+    const perServer = view.servers.map((s) => s.http?.requests['2xx'] ?? 0).reduce((a, b) => a + b, 0);
+    assert.equal(perServer, view.http.requests['2xx']);
+  });
 });

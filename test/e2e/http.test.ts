@@ -197,4 +197,25 @@ describe('mode http: a reverse proxy with routes, streaming both ways and its ow
     assert.match(got, /^HTTP\/1\.1 101 Switching Protocols/);
     assert.match(got, /APP[12]:hello/);
   });
+
+  it('limits: a head over 16 KiB gets 431; a client trickling a head byte by byte gets 408 about 10 s after it began', async () => {
+    const big = await raw(vip, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    assert.match(big, /^HTTP\/1\.1 431 /);
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve) => {
+      const s = net.connect(vip, '127.0.0.1');
+      let got = '';
+      s.setEncoding('latin1');
+      s.on('data', (d: string) => { got += d; });
+      s.on('error', () => {});
+      const head = 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'z'.repeat(100);
+      let i = 0;
+      const drip = setInterval(() => { if (i < head.length && !s.destroyed) s.write(head[i++] as string); }, 500);
+      s.on('close', () => { clearInterval(drip); resolve(got); });
+      setTimeout(() => s.destroy(), 20_000);
+    });
+    const took = Date.now() - started;
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+    assert.ok(took >= 9_000 && took < 13_000, `408 after ${took} ms`);
+  });
 });
