@@ -316,9 +316,9 @@ export class Director {
   }
 }
 
-/** The running service can stay as it is (same mode and listen address) under `spec`. */
+/** The running service can stay as it is (same mode, listen address, and TLS on or off) under `spec`. */
 function keeps(r: Running, spec: ServiceSpec | undefined): boolean {
-  return spec !== undefined && r.service.mode === spec.mode && sameListen(r.service.spec, spec);
+  return spec !== undefined && r.service.mode === spec.mode && sameListen(r.service.spec, spec) && (r.service.spec.tls === undefined) === (spec.tls === undefined);
 }
 
 /** The kind of socket a mode listens on: tls is read from a TCP socket, so it clashes with tcp on one address. */

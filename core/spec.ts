@@ -31,6 +31,14 @@ export interface ServiceSpec {
   readonly routes?: readonly RouteSpec[] | undefined;
   /** mode tls: keep resumed TLS sessions on the server that holds them. */
   readonly sticky?: StickySpec | undefined;
+  /** mode http: terminate TLS on the listener (HTTPS), with this certificate chain and key (PEM text). */
+  readonly tls?: TlsTerminationSpec | undefined;
+}
+
+/** A listener's certificate: PEM text as read at load (a reload reads the files again, and new handshakes use it). */
+export interface TlsTerminationSpec {
+  readonly cert: string;
+  readonly key: string;
 }
 
 /** One route of a layer-7 service. Every condition given must hold; none = catch-all. */

@@ -36,7 +36,7 @@ interface RawPool {
 }
 interface RawService extends RawPool {
   name: string; listen: string; mode?: ServiceConfig['mode'];
-  proxy_protocol?: 'off' | 'v1' | 'v2'; max_conns?: number; connect_timeout?: string; retries?: number;
+  proxy_protocol?: 'off' | 'v1' | 'v2'; max_conns?: number; connect_timeout?: string; retries?: number; tls?: { cert: string; key: string };
   routes?: RawRoute[]; pools?: Record<string, RawPool>;
 }
 interface RawRoute {
@@ -73,6 +73,7 @@ function service(s: RawService, secrets: ReadonlyMap<string, string>): ServiceCo
     maxConns: d.max_conns,
     connectTimeoutMs: parseDuration(d.connect_timeout),
     retries: d.retries,
+    tls: s.tls && { cert: secrets.get(s.tls.cert) ?? '', key: secrets.get(s.tls.key) ?? '' },
     ...pool(s, s.sticky, secrets),
   };
   if (s.pools === undefined) return front;

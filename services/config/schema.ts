@@ -202,6 +202,7 @@ const service = object({
   mode: { type: 'string', enum: ['tcp', 'udp', 'tls', 'http', ...Object.keys(LATER_MODES)], 'x-later': LATER_MODES, default: S.mode },
   ...poolKeys(),
   proxy_protocol: { type: 'string', enum: ['off', 'v1', 'v2'], default: S.proxy_protocol },
+  tls: object({ cert: formatted('secret'), key: formatted('secret') }, ['cert', 'key']),
   max_conns: integer(0, U32, { default: S.max_conns }),
   connect_timeout: duration(S.connect_timeout),
   retries: integer(0, 10, { default: S.retries }),

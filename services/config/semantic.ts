@@ -1,3 +1,4 @@
+import { createSecureContext } from 'node:tls';
 import { formatEndpoint, parseEndpoint } from '../../core/address.ts';
 import { SCHEDULER_NAMES, type SchedulerName } from '../../core/schedulers/types.ts';
 import { DEFAULTS } from './defaults.ts';
@@ -89,6 +90,24 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
   const secrets = new Map<string, string>();
   const secret = (path: Segment[]) => resolveSecret(tree, path, env, readSecret, faults, secrets);
   secret(['admin', 'token']);
+  for (const i of Array.isArray(tree.raw(['services'])) ? (tree.raw(['services']) as unknown[]).keys() : []) {
+    secret(['services', i, 'tls', 'cert']);
+    secret(['services', i, 'tls', 'key']);
+    const tls = tree.raw(['services', i, 'tls']);
+    const mode = tree.valid(['services', i, 'mode'], DEFAULTS.service.mode);
+    const cert = secrets.get(String(tree.valid(['services', i, 'tls', 'cert'])));
+    const key = secrets.get(String(tree.valid(['services', i, 'tls', 'key'])));
+    if (cert !== undefined && key !== undefined && mode === 'http') {
+      try {
+        createSecureContext({ cert, key });
+      } catch (err) {
+        faults.push({ path: ['services', i, 'tls'], aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(['services', i, 'tls'])}: the certificate and key do not make a TLS identity: ${(err as Error).message}` });
+      }
+    }
+    if (tls !== undefined && mode !== 'http') {
+      faults.push({ path: ['services', i, 'tls'], aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(['services', i, 'tls'])}: yoke terminates TLS for mode http only; mode tls passes it through to the servers` });
+    }
+  }
   const adminListen = tree.valid(['admin', 'listen']);
   if (typeof adminListen === 'string') listens.note(`tcp ${canonical(adminListen)}`, ['admin', 'listen'], 'admin.listen', () => '');
   const groups = new Map<string, GroupMember>();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import net from 'node:net';
+import tls from 'node:tls';
 import { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { CloseReason, ServiceConnection } from '../../core/connection.ts';
@@ -9,6 +10,7 @@ import { boundPort, listenTcp } from '../../core/dataplane/tcp.ts';
 import type { Template } from '../../core/persistence.ts';
 import type { RealServer } from '../../core/server.ts';
 import type { VirtualService } from '../../core/service.ts';
+import type { TlsTerminationSpec } from '../../core/spec.ts';
 import { Counters } from '../../core/stats.ts';
 import { ChunkedDecoder } from '../../l7/http/chunked.ts';
 import { requestFraming, type Framing } from '../../l7/http/framing.ts';
@@ -74,6 +76,9 @@ export class HttpPlane implements Plane {
   readonly service: VirtualService;
   readonly ctx: PlaneContext;
   readonly #server: net.Server;
+  /** 'https' when the listener terminates TLS (a certificate in the service's tls). */
+  readonly proto: 'http' | 'https';
+  #tls: TlsTerminationSpec | undefined = undefined;
   readonly #upstreams = new Map<RealServer, Pool>();
   readonly stickiness: PoolStickiness;
   #router: HttpRouter | undefined;
@@ -84,7 +89,18 @@ export class HttpPlane implements Plane {
     this.ctx = ctx;
     this.stickiness = new PoolStickiness(ctx.clock);
     // Half-open: a client that sends its requests and shuts its side still gets every answer.
-    this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
+    const spec = service.spec.tls;
+    this.proto = spec === undefined ? 'http' : 'https';
+    if (spec === undefined) {
+      this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
+    } else {
+      this.#tls = spec;
+      const server = tls.createServer({ allowHalfOpen: true, noDelay: true, cert: spec.cert, key: spec.key, ALPNProtocols: ['http/1.1'] }, (socket) => this.#accept(socket));
+      // Before each handshake: a reload that read new certificate files takes effect for the next client, no restart.
+      server.prependListener('connection', () => this.#freshCertificate(server));
+      server.on('tlsClientError', () => {});
+      this.#server = server;
+    }
     this.#server.on('error', () => {});
     const gone = (server: RealServer, reset: boolean) => {
       const pool = this.#upstreams.get(server);
@@ -103,6 +119,13 @@ export class HttpPlane implements Plane {
     for (const pool of this.#upstreams.values()) void pool.close().catch(() => {});
     this.#upstreams.clear();
     return Promise.resolve();
+  }
+
+  #freshCertificate(server: tls.Server): void {
+    const spec = this.service.spec.tls;
+    if (spec === undefined || spec === this.#tls) return;
+    this.#tls = spec;
+    server.setSecureContext({ cert: spec.cert, key: spec.key });
   }
 
   /** The router for the service's current routes (a reload may have replaced them). */
@@ -405,7 +428,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     const { head, framing } = this;
     const server = this.server as RealServer;
     const plane = this.conn.plane;
-    const fields = upstreamFields(head, { ip: this.clientIp, proto: 'http' }, head.authority, this.id, framing.body === 'length' ? framing.length : undefined, undefined, this.#cookie);
+    const fields = upstreamFields(head, { ip: this.clientIp, proto: this.conn.plane.proto }, head.authority, this.id, framing.body === 'length' ? framing.length : undefined, undefined, this.#cookie);
     const target = head.form === 'absolute' ? pathAndQuery(head.target) : head.target;
     this.state = 'established';
     plane.upstream(server, this.pool).dispatch({
@@ -486,7 +509,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
   #tunnel(rest: Buffer): void {
     const { head } = this;
     const server = this.server as RealServer;
-    const fields = upstreamFields(head, { ip: this.clientIp, proto: 'http' }, head.authority, this.id, undefined, this.framing.upgrade);
+    const fields = upstreamFields(head, { ip: this.clientIp, proto: this.conn.plane.proto }, head.authority, this.id, undefined, this.framing.upgrade);
     if (this.framing.upgrade === undefined) fields.push('connection', 'close');
     let text = `${head.method} ${head.target} HTTP/1.1\r\n`;
     for (let i = 0; i < fields.length; i += 2) text += `${fields[i]}: ${fields[i + 1]}\r\n`;

@@ -306,6 +306,19 @@ describe('features of later versions', () => {
     ]);
   });
 
+  it('tls terminates HTTPS for mode http only, and its certificate and key must belong together', () => {
+    const r = check(yaml('services:',
+      ...svc('a', '127.0.0.1:80', ONE_SERVER, '    tls: { cert: env:CERT, key: env:KEY }'),
+      ...svc('b', '127.0.0.1:81', ONE_SERVER, '    mode: http', '    tls: { cert: env:CERT, key: env:KEY }'),
+      ...svc('c', '127.0.0.1:82', ONE_SERVER, '    mode: http', '    tls: { cert: env:MISSING, key: env:KEY }'),
+    ), { CERT: 'not a certificate', KEY: 'not a key' });
+    assert.deepEqual(printed(r).map((l) => l.replace(/: error:.*$/, ': error…')), [
+      't.yaml:5:5: services[0].tls: yoke terminates TLS for mode http only; mode tls passes it through to the servers',
+      't.yaml:10:5: services[1].tls: the certificate and key do not make a TLS identity: error…',
+      't.yaml:15:18: services[2].tls.cert: environment variable MISSING is not set',
+    ]);
+  });
+
   it('a server may have its own check and hooks; quorum and notify are per service', () => {
     const r = check(yaml('services:',
       ...svc('a', '127.0.0.1:80', '    servers:', '      - address: 127.0.0.1:9001', '        health: { type: tcp, port: 9999 }', '        notify: { down: "logger down" }', '      - address: 127.0.0.1:9002',
