@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   E_HTTP_EXPECT: 'an HTTP request carried an Expect value other than 100-continue; yoke answered 417: drop the Expect field',
   E_HTTP_CHUNKED: 'an HTTP request\'s chunked body broke the chunk grammar; yoke stopped forwarding it at that byte, aborted the upstream connection and closed: fix the client',
   E_HTTP_TIMEOUT: 'an HTTP client did not send a whole request head within 10 s of its first byte; yoke answered 408 and closed: a slow or stalled client (or a slowloris)',
+  E_DIRECTORY_FILTER: 'a directory\'s filter is not a usable RFC 4515 filter: write it with {user} where the user name goes, inside a value, e.g. (uid={user}) or (&(objectClass=inetOrgPerson)(uid={user}))',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
