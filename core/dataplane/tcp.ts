@@ -31,7 +31,7 @@ export class TcpPlane implements Plane {
     this.service = service;
     this.ctx = ctx;
     this.opener = opener;
-    this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
+    this.#server = net.createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
     this.#server.on('error', () => { /* listen errors are reported by listen(); accept errors (EMFILE) leave the listener up */ });
     service.onServerGone = (server, reset) => {
       if (!reset) return;
@@ -243,7 +243,11 @@ export function boundPort(server: net.Server): number {
   return typeof a === 'object' && a !== null ? a.port : 0;
 }
 
-/** Binds a service's TCP listener; rejects with E_LISTEN naming the service and the address. */
+/**
+ * Binds a service's TCP listener; rejects with E_LISTEN naming the service and the address. TCP_NODELAY is set once
+ * on the listening socket, which accepted sockets inherit on Linux: one setsockopt per service instead of one per
+ * connection (where the listening handle cannot take it, each accepted socket gets it as Node would set it).
+ */
 export function listenTcp(server: net.Server, service: VirtualService): Promise<void> {
   const { host, port } = service.listen;
   return new Promise((resolve, reject) => {
@@ -251,6 +255,8 @@ export function listenTcp(server: net.Server, service: VirtualService): Promise<
     server.once('error', onError);
     server.listen({ host, port, backlog: 4096, exclusive: true }, () => {
       server.off('error', onError);
+      const handle = (server as unknown as { _handle?: { setNoDelay?: (on: boolean) => number } })._handle;
+      if (typeof handle?.setNoDelay !== 'function' || handle.setNoDelay(true) !== 0) (server as unknown as { noDelay: boolean }).noDelay = true;
       resolve();
     });
   });

@@ -92,10 +92,10 @@ export class HttpPlane implements Plane {
     const spec = service.spec.tls;
     this.proto = spec === undefined ? 'http' : 'https';
     if (spec === undefined) {
-      this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
+      this.#server = net.createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
     } else {
       this.#tls = spec;
-      const server = tls.createServer({ allowHalfOpen: true, noDelay: true, cert: spec.cert, key: spec.key, ALPNProtocols: ['http/1.1'] }, (socket) => this.#accept(socket));
+      const server = tls.createServer({ allowHalfOpen: true, cert: spec.cert, key: spec.key, ALPNProtocols: ['http/1.1'] }, (socket) => this.#accept(socket));
       // Before each handshake: a reload that read new certificate files takes effect for the next client, no restart.
       server.prependListener('connection', () => this.#freshCertificate(server));
       server.on('tlsClientError', () => {});
