@@ -32,6 +32,10 @@ export const DEFAULTS = deepFreeze({
   quorum: { weight: 1, hysteresis: 0 },
   /** `services[].sticky.*` (also in a pool): TLS-session stickiness for mode tls. */
   sticky: { tls_session: false, timeout: '10m', mode: 'insert', http_only: true, secure: false, same_site: 'Lax' },
+  /** `directories.*.ldap.*`: one LDAP directory of users (the mail farm's lookup). */
+  directory: { start_tls: false, filter: '(uid={user})', host_attribute: 'mailHost', cache: '60s', negative_cache: '10s', timeout: '3s', pool: 4 },
+  /** `directories.*.ldap.tls.*` */
+  directory_tls: { verify: true },
   /** `services[].notify.*` */
   notify: { timeout: '10s', at_shutdown: false },
 } as const);
@@ -50,5 +54,7 @@ export const DEFAULT_PLACES: { readonly [G in keyof typeof DEFAULTS]: string } =
   exec_health: 'services[].health.',
   quorum: 'services[].quorum.',
   sticky: 'services[].sticky.',
+  directory: 'directories.*.ldap.',
+  directory_tls: 'directories.*.ldap.tls.',
   notify: 'services[].notify.',
 };

@@ -1,6 +1,7 @@
 import { formatEndpoint, parseEndpoint, type Endpoint } from '../../core/address.ts';
 import type { ServerSettings } from '../../core/server.ts';
 import type { RouteSpec } from '../../core/spec.ts';
+import type { DirectorySpec } from '../mail/directory.ts';
 import type { SchedulerName } from '../../core/schedulers/types.ts';
 import { DEFAULTS } from './defaults.ts';
 import { deepFreeze } from './freeze.ts';
@@ -37,6 +38,7 @@ interface RawPool {
 interface RawService extends RawPool {
   name: string; listen: string; mode?: ServiceConfig['mode'];
   proxy_protocol?: 'off' | 'v1' | 'v2'; max_conns?: number; connect_timeout?: string; retries?: number; tls?: { cert: string; key: string };
+  directory?: string;
   routes?: RawRoute[]; pools?: Record<string, RawPool>;
 }
 interface RawRoute {
@@ -44,8 +46,15 @@ interface RawRoute {
   pool: string;
 }
 /** A config the schema and the semantic checks accepted. */
+interface RawDirectory {
+  ldap: {
+    url: string; start_tls?: boolean; bind_dn?: string; password?: string; base: string; filter?: string; host_attribute?: string;
+    cache?: string; negative_cache?: string; timeout?: string; pool?: number; tls?: { ca?: string; verify?: boolean; server_name?: string };
+  };
+}
 export interface RawConfig {
   admin?: { listen: string; token: string };
+  directories?: Record<string, RawDirectory>;
   timeouts?: { tcp?: string; tcpfin?: string; udp?: string };
   shutdown_grace?: string;
   services: RawService[];
@@ -59,6 +68,7 @@ export function normalize(raw: RawConfig, secrets: ReadonlyMap<string, string>):
     admin: raw.admin && token !== undefined ? { listen: parseEndpoint(raw.admin.listen), token } : undefined,
     timeouts: { tcpMs: parseDuration(t.tcp), tcpFinMs: parseDuration(t.tcpfin), udpMs: parseDuration(t.udp) },
     shutdownGraceMs: parseDuration(raw.shutdown_grace ?? DEFAULTS.top.shutdown_grace, true),
+    directories: new Map(Object.entries(raw.directories ?? {}).map(([name, d]) => [name, directory(name, d, secrets)])),
     services: raw.services.map((s) => service(s, secrets)),
   });
 }
@@ -74,6 +84,7 @@ function service(s: RawService, secrets: ReadonlyMap<string, string>): ServiceCo
     connectTimeoutMs: parseDuration(d.connect_timeout),
     retries: d.retries,
     tls: s.tls && { cert: secrets.get(s.tls.cert) ?? '', key: secrets.get(s.tls.key) ?? '' },
+    ...(s.directory === undefined ? {} : { directory: s.directory }),
     ...pool(s, s.sticky, secrets),
   };
   if (s.pools === undefined) return front;
@@ -83,6 +94,19 @@ function service(s: RawService, secrets: ReadonlyMap<string, string>): ServiceCo
     ...front,
     pools: Object.entries(s.pools).map(([name, p]) => ({ ...front, name: `${s.name}/${name}`, ...pool(p, p.sticky === undefined ? s.sticky : { ...s.sticky, ...p.sticky }, secrets) })),
     routes: (s.routes ?? []).map(route),
+  };
+}
+
+function directory(name: string, d: RawDirectory, secrets: ReadonlyMap<string, string>): DirectorySpec {
+  const l = { ...DEFAULTS.directory, ...d.ldap };
+  return {
+    name, url: l.url, startTls: l.start_tls, bindDn: d.ldap.bind_dn, password: d.ldap.password === undefined ? undefined : secrets.get(d.ldap.password),
+    base: l.base, filter: l.filter, hostAttribute: l.host_attribute, cacheMs: parseDuration(l.cache), negativeCacheMs: parseDuration(l.negative_cache),
+    timeoutMs: parseDuration(l.timeout), poolSize: l.pool,
+    tls: {
+      ca: d.ldap.tls?.ca === undefined ? undefined : secrets.get(d.ldap.tls.ca),
+      verify: d.ldap.tls?.verify ?? DEFAULTS.directory_tls.verify, serverName: d.ldap.tls?.server_name,
+    },
   };
 }
 

@@ -136,6 +136,25 @@ const server = object({
   icp: later('icp is not supported yet (it comes with the cache farm)'),
 }, ['address']);
 
+const D = DEFAULTS.directory;
+/** One LDAP directory of users: where a mail user's server is written (mailHost). */
+const directory = object({
+  ldap: object({
+    url: { type: 'string', pattern: '^ldaps?://\\S+$', 'x-hint': 'ldap://host:port or ldaps://host:port' },
+    start_tls: { ...BOOLEAN, default: D.start_tls },
+    bind_dn: { type: 'string', minLength: 1 },
+    password: formatted('secret'),
+    base: { type: 'string', minLength: 1 },
+    filter: { type: 'string', minLength: 1, default: D.filter },
+    host_attribute: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]*$', 'x-hint': 'an attribute name such as mailHost', default: D.host_attribute },
+    cache: duration(D.cache),
+    negative_cache: duration(D.negative_cache),
+    timeout: duration(D.timeout),
+    pool: integer(1, 64, { default: D.pool }),
+    tls: object({ ca: formatted('secret'), verify: { ...BOOLEAN, default: DEFAULTS.directory_tls.verify }, server_name: { type: 'string', minLength: 1 } }),
+  }, ['url', 'base']),
+}, ['ldap']);
+
 const SO = DEFAULTS.scheduler_options;
 const P = DEFAULTS.persistence;
 const S = DEFAULTS.service;
@@ -208,7 +227,7 @@ const service = object({
   retries: integer(0, 10, { default: S.retries }),
   routes: { type: 'array', minItems: 1, items: route },
   pools: { type: 'object', minProperties: 1, propertyNames: NAME, additionalProperties: object(poolKeys()) },
-  directory: later(`directory (user lookup for mail) is not supported yet; ${L4_ONLY}`),
+  directory: NAME,
   locality: later('locality is not supported yet (it comes with the media farm\'s locality scheduler)'),
 }, ['name', 'listen']);
 
@@ -225,6 +244,6 @@ export const CONFIG_SCHEMA: Schema = {
     shutdown_grace: formatted('duration-or-zero', { default: DEFAULTS.top.shutdown_grace }),
     services: { type: 'array', items: service },
     ha: later('ha is not supported yet; this version runs one director without failover'),
-    directories: later('directories (LDAP user lookup) are not supported yet (they come with the mail farm)'),
+    directories: { type: 'object', minProperties: 1, propertyNames: NAME, additionalProperties: directory },
   }, ['services']),
 };

@@ -1,4 +1,5 @@
 import { createSecureContext } from 'node:tls';
+import { checkFilterTemplate } from '../../l7/ldap/filter.ts';
 import { formatEndpoint, parseEndpoint } from '../../core/address.ts';
 import { SCHEDULER_NAMES, type SchedulerName } from '../../core/schedulers/types.ts';
 import { DEFAULTS } from './defaults.ts';
@@ -90,6 +91,7 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
   const secrets = new Map<string, string>();
   const secret = (path: Segment[]) => resolveSecret(tree, path, env, readSecret, faults, secrets);
   secret(['admin', 'token']);
+  const directories = checkDirectories(tree, secret, faults);
   for (const i of Array.isArray(tree.raw(['services'])) ? (tree.raw(['services']) as unknown[]).keys() : []) {
     secret(['services', i, 'tls', 'cert']);
     secret(['services', i, 'tls', 'key']);
@@ -131,6 +133,13 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
     if (mode === 'http' && typeof proxy === 'string' && proxy !== 'off') {
       faults.push({ path: at('proxy_protocol'), aim: 'value', code: 'E_CONFIG_INVALID', severity: 'warning', message: `${label(at('proxy_protocol'))}: mode http tells servers the client in X-Forwarded-For and Forwarded; proxy_protocol has no effect here` });
     }
+    const dir = tree.valid(at('directory'));
+    if (typeof dir === 'string' && !directories.includes(dir)) {
+      faults.push({ path: at('directory'), aim: 'value', code: 'E_CONFIG_INVALID', message: `${label(at('directory'))}: no directory "${dir}"${directories.length > 0 ? `: the directories are ${directories.join(', ')}` : ': add it under directories'}` });
+    }
+    if (typeof dir === 'string' && (mode === 'tcp' || mode === 'udp' || mode === 'tls' || mode === 'http')) {
+      faults.push({ path: at('directory'), aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(at('directory'))}: a directory looks up mail users: it is for mode imap, pop3 or smtp` });
+    }
     const pools = checkRoutes(tree, at, mode, faults);
     // Pools inherit the service's stickiness: check it there too.
     const shared = tree.raw(at('sticky'));
@@ -151,6 +160,37 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
     }
   }
   return { faults, secrets };
+}
+
+/**
+ * Each LDAP directory: its filter must hold {user} in a value and parse (nothing a user types can change it),
+ * StartTLS makes no sense over ldaps://, a bind DN needs its password and the other way round, and a negative
+ * answer should not outlive a positive one. Returns the directory names.
+ */
+function checkDirectories(tree: CheckedTree, secret: (path: Segment[]) => void, faults: Fault[]): string[] {
+  const all = tree.raw(['directories']);
+  if (typeof all !== 'object' || all === null || Array.isArray(all)) return [];
+  for (const name of Object.keys(all)) {
+    const at = (...p: Segment[]): Segment[] => ['directories', name, 'ldap', ...p];
+    const fault = (path: Segment[], message: string, code: Fault['code'] = 'E_CONFIG_INVALID', severity?: 'warning') =>
+      faults.push({ path, aim: 'value', code, message: `${label(path)}: ${message}`, ...(severity ? { severity } : {}) });
+    secret(at('password'));
+    secret(at('tls', 'ca'));
+    const filter = tree.valid(at('filter'), DEFAULTS.directory.filter);
+    if (typeof filter === 'string') {
+      const c = checkFilterTemplate(filter);
+      if (!c.ok) fault(at('filter'), c.reason, 'E_DIRECTORY_FILTER');
+    }
+    const url = tree.valid(at('url'));
+    if (tree.valid(at('start_tls')) === true && typeof url === 'string' && url.startsWith('ldaps:')) fault(at('start_tls'), 'StartTLS upgrades ldap://; an ldaps:// URL is TLS already: drop one');
+    if ((tree.raw(at('bind_dn')) === undefined) !== (tree.raw(at('password')) === undefined)) {
+      fault(at(tree.raw(at('bind_dn')) === undefined ? 'password' : 'bind_dn'), 'bind_dn and password go together (neither = an anonymous bind)');
+    }
+    const ms = (key: 'cache' | 'negative_cache') => { const v = tree.valid(at(key), DEFAULTS.directory[key]); return typeof v === 'string' ? parseDuration(v) : undefined; };
+    const [pos, neg] = [ms('cache'), ms('negative_cache')];
+    if (pos !== undefined && neg !== undefined && neg > pos) fault(at('negative_cache'), 'an unknown user is remembered longer than a known one: make negative_cache shorter than cache', 'E_CONFIG_INVALID', 'warning');
+  }
+  return Object.keys(all);
 }
 
 /** Stickiness by TLS session needs mode tls, by cookie mode http; a SameSite=None cookie must be Secure or browsers drop it. */

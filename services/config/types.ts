@@ -1,6 +1,7 @@
 import type { Endpoint } from '../../core/address.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { ServiceHealthSpec } from '../../core/health/spec.ts';
+import type { DirectorySpec } from '../mail/directory.ts';
 import type { PersistenceSpec, ServiceSpec, TimeoutSpec } from '../../core/spec.ts';
 
 /** The whole config after validation: defaults filled in, durations in ms, secrets resolved, deeply frozen. */
@@ -12,6 +13,8 @@ export interface YokeConfig {
   /** How long a stopping director lets connections finish. */
   readonly shutdownGraceMs: number;
   readonly services: readonly ServiceConfig[];
+  /** LDAP directories of users, by name (the mail farm's lookups). */
+  readonly directories: ReadonlyMap<string, DirectorySpec>;
 }
 
 /**
@@ -21,6 +24,8 @@ export interface YokeConfig {
  */
 export interface ServiceConfig extends ServiceSpec {
   readonly health: ServiceHealthSpec;
+  /** The directory (a key of `directories`) that says where a mail user lives; mail modes only. */
+  readonly directory?: string | undefined;
 }
 
 /** IPVS persistence (`-p timeout -M netmask`); services sharing a group share templates, as fwmark / port-0 services do. */

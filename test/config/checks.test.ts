@@ -212,9 +212,32 @@ describe('features of later versions', () => {
     ]);
   });
 
-  it('top-level ha and directories are refused at their key', () => {
-    const r = check(yaml('ha: { node: lb1 }', 'directories: {}', 'services: []'));
-    assert.deepEqual(where(r), ['1:1 E_NOT_SUPPORTED', '2:1 E_NOT_SUPPORTED']);
+  it('top-level ha is refused at its key', () => {
+    const r = check(yaml('ha: { node: lb1 }', 'services: []'));
+    assert.deepEqual(where(r), ['1:1 E_NOT_SUPPORTED']);
+  });
+
+  it('a directory: its filter, StartTLS over ldaps, bind_dn without password, a long negative cache, and services naming it', () => {
+    const r = check(yaml(
+      'directories:',
+      '  people:',
+      '    ldap: { url: "ldaps://127.0.0.1:636", start_tls: true, bind_dn: "cn=admin,dc=example,dc=org", base: "dc=example,dc=org", filter: "(uid=x)", negative_cache: 5m }',
+      '  staff:',
+      '    ldap: { url: "ldap://127.0.0.1:389", base: "dc=example,dc=org", password: env:YOKE_ADMIN_TOKEN }',
+      'services:',
+      ...svc('a', '127.0.0.1:80', ONE_SERVER, '    directory: people'),
+      ...svc('b', '127.0.0.1:81', ONE_SERVER, '    directory: nobody'),
+    ));
+    assert.deepEqual(printed(r), [
+      't.yaml:3:54: directories.people.ldap.start_tls: StartTLS upgrades ldap://; an ldaps:// URL is TLS already: drop one',
+      't.yaml:3:69: directories.people.ldap.bind_dn: bind_dn and password go together (neither = an anonymous bind)',
+      't.yaml:3:134: directories.people.ldap.filter: the filter must contain {user}, where the user name goes',
+      't.yaml:3:161: warning: directories.people.ldap.negative_cache: an unknown user is remembered longer than a known one: make negative_cache shorter than cache',
+      't.yaml:5:79: directories.staff.ldap.password: bind_dn and password go together (neither = an anonymous bind)',
+      't.yaml:10:5: services[0].directory: a directory looks up mail users: it is for mode imap, pop3 or smtp',
+      't.yaml:14:5: services[1].directory: a directory looks up mail users: it is for mode imap, pop3 or smtp',
+      't.yaml:14:16: services[1].directory: no directory "nobody": the directories are people, staff',
+    ]);
   });
 
   it('health is validated in full and loads as a typed check with every default', () => {

@@ -88,7 +88,7 @@ describe('docs/config.md is in step with the schema and the defaults', () => {
       for (const [key, value] of Object.entries(values)) {
         const path = `${DEFAULT_PLACES[group as keyof typeof DEFAULTS]}${key}`;
         const shown = Array.isArray(value) ? `[${value.join(', ')}]` : String(value);
-        assert.match(section(path) ?? '', new RegExp(`\\| Default \\| \`${shown.replace(/[[\].]/g, '\\$&')}\` \\|`), path);
+        assert.match(section(path) ?? '', new RegExp(`\\| Default \\| \`${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\` \\|`), path);
       }
     }
   });

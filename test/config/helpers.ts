@@ -1,7 +1,7 @@
 import { formatProblem, parseConfig, type ConfigResult } from '../../services/config/load.ts';
 
 /** The env the tests run with: the admin token the examples name is set. */
-export const ENV = { YOKE_ADMIN_TOKEN: 's3cret' };
+export const ENV = { YOKE_ADMIN_TOKEN: 's3cret', YOKE_LDAP_PASSWORD: 'ldap-s3cret' };
 
 /** Joins lines (or texts ending in a newline) into a YAML text, so a test shows its file line by line. */
 export function yaml(...lines: string[]): string {

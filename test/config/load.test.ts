@@ -20,6 +20,7 @@ describe('loading a config', () => {
       admin: undefined,
       timeouts: { tcpMs: 900_000, tcpFinMs: 120_000, udpMs: 300_000 },
       shutdownGraceMs: 30_000,
+      directories: new Map(),
       services: [{
         name: 'web',
         listen: { host: '127.0.0.1', port: 8080, family: 4 },
@@ -32,6 +33,7 @@ describe('loading a config', () => {
         maxConns: 0,
         connectTimeoutMs: 5000,
         retries: 2,
+        tls: undefined,
         servers: [{ name: undefined, address: { host: '127.0.0.1', port: 9001, family: 4 }, weight: 1, maxConns: 0, minConns: 0 }],
         sticky: undefined,
         health: {
