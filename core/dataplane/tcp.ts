@@ -323,13 +323,23 @@ function onClientEnd(this: net.Socket): void {
   const c = connOf(this);
   c.clientEnded = true;
   c.halfClosed();
-  c.upstream?.end(); // a connecting socket sends its FIN after the queued bytes
+  const up = c.upstream;
+  if (up !== undefined) finishSide(up); // a connecting socket sends its FIN after the queued bytes
 }
 
 function onUpstreamEnd(this: net.Socket): void {
   const c = connOf(this);
   c.halfClosed();
-  c.client.end();
+  finishSide(c.client);
+}
+
+/**
+ * The other side finished sending: pass the FIN on. When this socket has finished too and has nothing left to
+ * write, closing it sends the FIN and saves a shutdown(2) (and libuv's second, failing epoll removal).
+ */
+function finishSide(s: net.Socket): void {
+  if (s.readableEnded && s.writableLength === 0 && !s.connecting) s.destroy();
+  else s.end();
 }
 
 function onUpstreamConnect(this: net.Socket): void {
