@@ -9,9 +9,10 @@ export interface ServiceSpec {
   readonly listen: Endpoint;
   /**
    * tcp and udp relay bytes; tls reads the ClientHello (never the keys) to route by SNI and stick by TLS session;
-   * http proxies HTTP/1.1 requests, routing each one by host, path, method or header.
+   * http proxies HTTP/1.1 requests, routing each one by host, path, method or header; imap, pop3 and smtp hold the
+   * mail login dialogue, then route by user (the services layer's mail plane).
    */
-  readonly mode: 'tcp' | 'udp' | 'tls' | 'http';
+  readonly mode: 'tcp' | 'udp' | 'tls' | 'http' | 'imap' | 'pop3' | 'smtp';
   readonly scheduler: SchedulerName;
   readonly schedulerOptions: SchedulerOptions;
   readonly persistence: PersistenceSpec | undefined;
@@ -31,7 +32,7 @@ export interface ServiceSpec {
   readonly routes?: readonly RouteSpec[] | undefined;
   /** mode tls: keep resumed TLS sessions on the server that holds them. */
   readonly sticky?: StickySpec | undefined;
-  /** mode http: terminate TLS on the listener (HTTPS), with this certificate chain and key (PEM text). */
+  /** mode http and the mail modes: terminate TLS toward clients with this certificate chain and key (PEM text). */
   readonly tls?: TlsTerminationSpec | undefined;
 }
 

@@ -137,7 +137,7 @@ export class AdminClient {
 
 // --- ipvsadm-style tables ---
 
-const PROT = { tcp: 'TCP', udp: 'UDP', tls: 'TLS', http: 'HTTP' } as const;
+const PROT = { tcp: 'TCP', udp: 'UDP', tls: 'TLS', http: 'HTTP', imap: 'IMAP', pop3: 'POP3', smtp: 'SMTP' } as const;
 
 function serviceLine(v: ServiceView): string {
   const flags = [v.scheduler];

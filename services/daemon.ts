@@ -5,6 +5,10 @@ import { YokeError } from '../core/errors.ts';
 import { HealthSupervisor } from '../core/health/supervisor.ts';
 import { HttpPlane, accessChannel } from './web/http-proxy.ts';
 import { TlsPassthrough } from './web/tls-passthrough.ts';
+import { Directory, type DirectorySpec } from './mail/directory.ts';
+import { MailPlane } from './mail/plane.ts';
+import { MailRouter } from './mail/router.ts';
+import { isMailMode } from './mail/settings.ts';
 import type { ServiceSpec } from '../core/spec.ts';
 import { encodeProxyV1, encodeProxyV2 } from '../l7/proxy-protocol/encode.ts';
 import { AdminServer } from './admin/api.ts';
@@ -24,6 +28,10 @@ export class Daemon {
   config: YokeConfig;
   admin: AdminServer | undefined;
   readonly health: HealthSupervisor;
+  /** The mail farm's router, shared by every mail service (its affinity table spans IMAP, POP3 and SMTP). */
+  readonly mailRouter = new MailRouter();
+  /** The running user directories by name; one kept across reloads while its settings stay the same. */
+  readonly directories = new Map<string, Directory>();
   #reloading: Promise<unknown> = Promise.resolve();
   readonly #stopHooks: (() => void)[] = [];
 
@@ -33,7 +41,9 @@ export class Daemon {
     this.log = log;
     this.director = new Director({
       proxyHeader: (version, client, vip) => (version === 'v1' ? encodeProxyV1(client, vip) : encodeProxyV2(client, vip, 'stream')),
-      planeFor: (service, ctx) => (service.mode === 'http' ? new HttpPlane(service, ctx) : undefined),
+      planeFor: (service, ctx) => (service.mode === 'http' ? new HttpPlane(service, ctx)
+        : isMailMode(service.mode) ? new MailPlane(service, ctx, { router: this.mailRouter, directory: (name) => this.directories.get(name) })
+          : undefined),
       openerFor: (service) => (service.mode === 'tls'
         ? new TlsPassthrough(service, (client, code, reason) => notTls(service.name, client.remoteAddress, code, reason))
         : undefined),
@@ -91,6 +101,7 @@ export class Daemon {
     d.onStop(d.#watchRefusals());
     d.onStop(d.#accessLog());
     try {
+      d.#useDirectories(d.#directoriesFor(config.directories));
       await d.director.apply(config.services, config.timeouts);
       if (config.admin) {
         d.admin = new AdminServer(d.director, config.admin.token, {
@@ -104,6 +115,7 @@ export class Daemon {
       await d.health.stop();
       await d.director.shutdown(0);
       await d.admin?.close();
+      d.#useDirectories(new Map());
       throw err;
     }
     for (const s of config.services) log.info({ service: s.name, listen: `${s.mode} ${s.listen.host}:${s.listen.port}`, scheduler: s.scheduler, servers: s.servers.length }, 'service up');
@@ -125,9 +137,20 @@ export class Daemon {
       this.log.error({ problems: lines }, 'reload rejected: the config has errors; the running config stays');
       return { ok: false, problems: lines };
     }
+    let directories: Map<string, Directory>;
+    try {
+      directories = this.#directoriesFor(config.directories);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      this.log.error({ err: msg }, 'reload rejected; the running config stays');
+      return { ok: false, problems: [msg] };
+    }
+    const previous = new Map(this.directories);
+    this.#useDirectories(directories);
     try {
       await this.director.apply(config.services, config.timeouts);
     } catch (err) {
+      this.#useDirectories(previous);
       const msg = err instanceof Error ? err.message : String(err);
       this.log.error({ err: msg }, 'reload rejected; the running config stays');
       return { ok: false, problems: [msg] };
@@ -141,6 +164,23 @@ export class Daemon {
     return { ok: true, problems: lines };
   }
 
+  /** The directories `specs` asks for: running ones whose settings are unchanged are reused, others made (not yet connected). */
+  #directoriesFor(specs: ReadonlyMap<string, DirectorySpec>): Map<string, Directory> {
+    const next = new Map<string, Directory>();
+    for (const [name, spec] of specs) {
+      const running = this.directories.get(name);
+      next.set(name, running !== undefined && JSON.stringify(running.spec) === JSON.stringify(spec) ? running : new Directory(spec));
+    }
+    return next;
+  }
+
+  /** Switches to `next`; a running directory not in it is closed (sessions already routed are unaffected). */
+  #useDirectories(next: Map<string, Directory>): void {
+    for (const [name, d] of this.directories) if (next.get(name) !== d) void d.close();
+    this.directories.clear();
+    for (const [name, d] of next) this.directories.set(name, d);
+  }
+
   /** Runs `fn` once the director has stopped (the demo closes its in-process servers). */
   onStop(fn: () => void): void { this.#stopHooks.push(fn); }
 
@@ -150,6 +190,7 @@ export class Daemon {
     await this.admin?.close();
     // Listeners close at once; the omega hooks (notify.at_shutdown) run while open connections drain.
     await Promise.all([this.health.stop(), this.director.shutdown(graceMs)]);
+    this.#useDirectories(new Map());
     for (const hook of this.#stopHooks) hook();
     this.log.info('stopped');
   }

@@ -34,7 +34,7 @@ export interface ServerView {
 export interface ServiceView {
   name: string;
   listen: string;
-  mode: 'tcp' | 'udp' | 'tls' | 'http';
+  mode: 'tcp' | 'udp' | 'tls' | 'http' | 'imap' | 'pop3' | 'smtp';
   /** For a pool of a layer-7 service (named `service/pool`): that service's name; it listens for the pool. */
   pool_of: string | null;
   scheduler: string;

@@ -38,6 +38,8 @@ export const DEFAULTS = deepFreeze({
   directory_tls: { verify: true },
   /** `services[].notify.*` */
   notify: { timeout: '10s', at_shutdown: false },
+  /** `services[].smtp.*`: mode smtp takes AUTH (submission) and MAIL without AUTH (delivery); the greeting's name. */
+  smtp: { auth: true, delivery: true, hostname: 'yoke' },
 } as const);
 
 /** Where each group of DEFAULTS lives in the YAML, as docs/config.md titles its keys. */
@@ -57,4 +59,5 @@ export const DEFAULT_PLACES: { readonly [G in keyof typeof DEFAULTS]: string } =
   directory: 'directories.*.ldap.',
   directory_tls: 'directories.*.ldap.tls.',
   notify: 'services[].notify.',
+  smtp: 'services[].smtp.',
 };

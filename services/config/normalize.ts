@@ -2,6 +2,7 @@ import { formatEndpoint, parseEndpoint, type Endpoint } from '../../core/address
 import type { ServerSettings } from '../../core/server.ts';
 import type { RouteSpec } from '../../core/spec.ts';
 import type { DirectorySpec } from '../mail/directory.ts';
+import type { MailSpec } from '../mail/settings.ts';
 import type { SchedulerName } from '../../core/schedulers/types.ts';
 import { DEFAULTS } from './defaults.ts';
 import { deepFreeze } from './freeze.ts';
@@ -39,6 +40,7 @@ interface RawService extends RawPool {
   name: string; listen: string; mode?: ServiceConfig['mode'];
   proxy_protocol?: 'off' | 'v1' | 'v2'; max_conns?: number; connect_timeout?: string; retries?: number; tls?: { cert: string; key: string };
   directory?: string;
+  tls_mode?: MailSpec['tlsMode']; smtp?: { auth?: boolean; delivery?: boolean; hostname?: string };
   routes?: RawRoute[]; pools?: Record<string, RawPool>;
 }
 interface RawRoute {
@@ -85,6 +87,7 @@ function service(s: RawService, secrets: ReadonlyMap<string, string>): ServiceCo
     retries: d.retries,
     tls: s.tls && { cert: secrets.get(s.tls.cert) ?? '', key: secrets.get(s.tls.key) ?? '' },
     ...(s.directory === undefined ? {} : { directory: s.directory }),
+    ...(d.mode === 'imap' || d.mode === 'pop3' || d.mode === 'smtp' ? { mail: mail(s) } : {}),
     ...pool(s, s.sticky, secrets),
   };
   if (s.pools === undefined) return front;
@@ -95,6 +98,12 @@ function service(s: RawService, secrets: ReadonlyMap<string, string>): ServiceCo
     pools: Object.entries(s.pools).map(([name, p]) => ({ ...front, name: `${s.name}/${name}`, ...pool(p, p.sticky === undefined ? s.sticky : { ...s.sticky, ...p.sticky }, secrets) })),
     routes: (s.routes ?? []).map(route),
   };
+}
+
+/** A mail service's TLS mode (starttls when it has a certificate, else off) and SMTP roles. */
+function mail(s: RawService): MailSpec {
+  const smtp = { ...DEFAULTS.smtp, ...s.smtp };
+  return { tlsMode: s.tls_mode ?? (s.tls === undefined ? 'off' : 'starttls'), smtp: { auth: smtp.auth, delivery: smtp.delivery, hostname: smtp.hostname } };
 }
 
 function directory(name: string, d: RawDirectory, secrets: ReadonlyMap<string, string>): DirectorySpec {

@@ -12,11 +12,11 @@ import type { ValueFormat } from './values.ts';
  *   x-hint   what a value matching `pattern` looks like, said instead of the pattern.
  */
 
-const L4_ONLY = 'this version runs tcp, udp, tls (passthrough) and http services';
+const L4_ONLY = 'this version runs tcp, udp, tls (passthrough), http, imap, pop3 and smtp services';
 
 /** Modes that later versions add: recognised so that they are refused clearly, at their line. */
 const LATER_MODES = Object.fromEntries(
-  ['imap', 'pop3', 'smtp', 'rtsp', 'cache'].map((m) => [m, `mode: ${m} is not supported yet; ${L4_ONLY}`]),
+  ['rtsp', 'cache'].map((m) => [m, `mode: ${m} is not supported yet; ${L4_ONLY}`]),
 );
 
 const SUPPORTED_SCHEDULERS = SCHEDULER_NAMES.join(', ');
@@ -218,10 +218,16 @@ const poolKeys = (): Record<string, Schema> => ({
 const service = object({
   name: NAME,
   listen: ENDPOINT,
-  mode: { type: 'string', enum: ['tcp', 'udp', 'tls', 'http', ...Object.keys(LATER_MODES)], 'x-later': LATER_MODES, default: S.mode },
+  mode: { type: 'string', enum: ['tcp', 'udp', 'tls', 'http', 'imap', 'pop3', 'smtp', ...Object.keys(LATER_MODES)], 'x-later': LATER_MODES, default: S.mode },
   ...poolKeys(),
   proxy_protocol: { type: 'string', enum: ['off', 'v1', 'v2'], default: S.proxy_protocol },
   tls: object({ cert: formatted('secret'), key: formatted('secret') }, ['cert', 'key']),
+  tls_mode: { type: 'string', enum: ['off', 'starttls', 'required', 'implicit'] },
+  smtp: object({
+    auth: { ...BOOLEAN, default: DEFAULTS.smtp.auth },
+    delivery: { ...BOOLEAN, default: DEFAULTS.smtp.delivery },
+    hostname: { type: 'string', pattern: '^[A-Za-z0-9.-]+$', 'x-hint': 'a host name such as mx.example.org', default: DEFAULTS.smtp.hostname },
+  }),
   max_conns: integer(0, U32, { default: S.max_conns }),
   connect_timeout: duration(S.connect_timeout),
   retries: integer(0, 10, { default: S.retries }),

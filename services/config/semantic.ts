@@ -6,6 +6,7 @@ import { DEFAULTS } from './defaults.ts';
 import type { Fault, Segment, SourceMap } from './positions.ts';
 import { label } from './validate.ts';
 import { parseDuration, parseNetmask, parseSecretRef } from './values.ts';
+import { isMailMode } from '../mail/settings.ts';
 
 /** The parsed config with the paths the schema faulted: checks read only values the schema accepted. */
 export class CheckedTree {
@@ -99,16 +100,18 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
     const mode = tree.valid(['services', i, 'mode'], DEFAULTS.service.mode);
     const cert = secrets.get(String(tree.valid(['services', i, 'tls', 'cert'])));
     const key = secrets.get(String(tree.valid(['services', i, 'tls', 'key'])));
-    if (cert !== undefined && key !== undefined && mode === 'http') {
+    const terminates = mode === 'http' || isMailMode(String(mode));
+    if (cert !== undefined && key !== undefined && terminates) {
       try {
         createSecureContext({ cert, key });
       } catch (err) {
         faults.push({ path: ['services', i, 'tls'], aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(['services', i, 'tls'])}: the certificate and key do not make a TLS identity: ${(err as Error).message}` });
       }
     }
-    if (tls !== undefined && mode !== 'http') {
-      faults.push({ path: ['services', i, 'tls'], aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(['services', i, 'tls'])}: yoke terminates TLS for mode http only; mode tls passes it through to the servers` });
+    if (tls !== undefined && !terminates) {
+      faults.push({ path: ['services', i, 'tls'], aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(['services', i, 'tls'])}: yoke terminates TLS for mode http, imap, pop3 and smtp only; mode tls passes it through to the servers` });
     }
+    checkMailKeys(tree, ['services', i], String(mode), tls !== undefined, faults);
   }
   const adminListen = tree.valid(['admin', 'listen']);
   if (typeof adminListen === 'string') listens.note(`tcp ${canonical(adminListen)}`, ['admin', 'listen'], 'admin.listen', () => '');
@@ -191,6 +194,23 @@ function checkDirectories(tree: CheckedTree, secret: (path: Segment[]) => void, 
     if (pos !== undefined && neg !== undefined && neg > pos) fault(at('negative_cache'), 'an unknown user is remembered longer than a known one: make negative_cache shorter than cache', 'E_CONFIG_INVALID', 'warning');
   }
   return Object.keys(all);
+}
+
+/** tls_mode and smtp belong to the mail modes; a TLS mode other than off needs the service's certificate. */
+function checkMailKeys(tree: CheckedTree, at: Segment[], mode: string, hasTls: boolean, faults: Fault[]): void {
+  const tlsMode = tree.valid([...at, 'tls_mode']);
+  const where = [...at, 'tls_mode'];
+  if (tlsMode !== undefined && !isMailMode(mode)) {
+    faults.push({ path: where, aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(where)}: tls_mode is for mode imap, pop3 and smtp; mode http terminates TLS whenever tls is set` });
+  } else if (typeof tlsMode === 'string' && tlsMode !== 'off' && !hasTls) {
+    faults.push({ path: where, aim: 'value', code: 'E_CONFIG_INVALID', message: `${label(where)}: tls_mode ${tlsMode} needs a certificate: add tls: { cert, key } to the service, or write off` });
+  }
+  const smtp = [...at, 'smtp'];
+  if (tree.raw(smtp) !== undefined && mode !== 'smtp') {
+    faults.push({ path: smtp, aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(smtp)}: smtp settings are for mode smtp` });
+  } else if (tree.valid([...smtp, 'auth']) === false && tree.valid([...smtp, 'delivery']) === false) {
+    faults.push({ path: smtp, aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(smtp)}: with auth and delivery both false no client could send mail: turn one on` });
+  }
 }
 
 /** Stickiness by TLS session needs mode tls, by cookie mode http; a SameSite=None cookie must be Secure or browsers drop it. */

@@ -2,6 +2,7 @@ import type { Endpoint } from '../../core/address.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { ServiceHealthSpec } from '../../core/health/spec.ts';
 import type { DirectorySpec } from '../mail/directory.ts';
+import type { MailSpec } from '../mail/settings.ts';
 import type { PersistenceSpec, ServiceSpec, TimeoutSpec } from '../../core/spec.ts';
 
 /** The whole config after validation: defaults filled in, durations in ms, secrets resolved, deeply frozen. */
@@ -26,6 +27,8 @@ export interface ServiceConfig extends ServiceSpec {
   readonly health: ServiceHealthSpec;
   /** The directory (a key of `directories`) that says where a mail user lives; mail modes only. */
   readonly directory?: string | undefined;
+  /** Mail modes only: TLS toward clients and the SMTP roles. */
+  readonly mail?: MailSpec | undefined;
 }
 
 /** IPVS persistence (`-p timeout -M netmask`); services sharing a group share templates, as fwmark / port-0 services do. */

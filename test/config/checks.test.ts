@@ -178,16 +178,16 @@ describe('secrets', () => {
 
 describe('features of later versions', () => {
   it('a layer-7 mode is E_NOT_SUPPORTED at the value, and only that', () => {
-    for (const mode of ['imap', 'pop3', 'smtp', 'rtsp', 'cache']) {
+    for (const mode of ['rtsp', 'cache']) {
       const r = check(yaml('services:', ...svc('a', '127.0.0.1:80', ONE_SERVER, `    mode: ${mode}`)));
-      assert.deepEqual(printed(r), [`t.yaml:5:11: mode: ${mode} is not supported yet; this version runs tcp, udp, tls (passthrough) and http services`]);
+      assert.deepEqual(printed(r), [`t.yaml:5:11: mode: ${mode} is not supported yet; this version runs tcp, udp, tls (passthrough), http, imap, pop3 and smtp services`]);
       assert.equal(r.problems[0]?.code, 'E_NOT_SUPPORTED');
     }
   });
 
-  it('an unknown mode is an ordinary schema error listing tcp, udp, tls and http', () => {
+  it('an unknown mode is an ordinary schema error listing the modes', () => {
     const r = check(yaml('services:', ...svc('a', '127.0.0.1:80', ONE_SERVER, '    mode: sctp')));
-    assert.deepEqual(printed(r), ['t.yaml:5:11: services[0].mode: the string "sctp" is not one of tcp, udp, tls, http']);
+    assert.deepEqual(printed(r), ['t.yaml:5:11: services[0].mode: the string "sctp" is not one of tcp, udp, tls, http, imap, pop3, smtp']);
   });
 
   it('each mode routes by what it sees (tls by sni, http by the request), and sticks by what it sees (a cookie needs mode http)', () => {
@@ -329,14 +329,14 @@ describe('features of later versions', () => {
     ]);
   });
 
-  it('tls terminates HTTPS for mode http only, and its certificate and key must belong together', () => {
+  it('tls terminates TLS for mode http and the mail modes only, and its certificate and key must belong together', () => {
     const r = check(yaml('services:',
       ...svc('a', '127.0.0.1:80', ONE_SERVER, '    tls: { cert: env:CERT, key: env:KEY }'),
       ...svc('b', '127.0.0.1:81', ONE_SERVER, '    mode: http', '    tls: { cert: env:CERT, key: env:KEY }'),
       ...svc('c', '127.0.0.1:82', ONE_SERVER, '    mode: http', '    tls: { cert: env:MISSING, key: env:KEY }'),
     ), { CERT: 'not a certificate', KEY: 'not a key' });
     assert.deepEqual(printed(r).map((l) => l.replace(/: error:.*$/, ': error…')), [
-      't.yaml:5:5: services[0].tls: yoke terminates TLS for mode http only; mode tls passes it through to the servers',
+      't.yaml:5:5: services[0].tls: yoke terminates TLS for mode http, imap, pop3 and smtp only; mode tls passes it through to the servers',
       't.yaml:10:5: services[1].tls: the certificate and key do not make a TLS identity: error…',
       't.yaml:15:18: services[2].tls.cert: environment variable MISSING is not set',
     ]);

@@ -14,9 +14,7 @@ const EXPECTED: Record<string, string[]> = {
   'ha.yaml': ['3:1 E_NOT_SUPPORTED'],
   'cache.yaml': ['9:9 E_NOT_SUPPORTED', '13:13 E_NOT_SUPPORTED', '15:13 E_NOT_SUPPORTED', '17:13 E_NOT_SUPPORTED'],
   'l7-web.yaml': [],
-  'mail.yaml': [
-    '17:11 E_NOT_SUPPORTED', '26:11 E_NOT_SUPPORTED', '35:11 E_NOT_SUPPORTED',
-  ],
+  'mail.yaml': [],
   'media.yaml': [
     '5:11 E_NOT_SUPPORTED', '6:16 E_NOT_SUPPORTED', '7:5 E_NOT_SUPPORTED', '12:9 E_NOT_SUPPORTED', '14:9 E_NOT_SUPPORTED',
   ],
@@ -63,7 +61,15 @@ describe('the shared examples', () => {
     assert.deepEqual([tls?.mode, tls?.sticky?.tlsSession, tls?.sticky?.timeoutMs, tls?.pools?.map((p) => p.name)], ['tls', true, 600_000, ['site-tls/www', 'site-tls/api']]);
   });
 
-  for (const name of Object.keys(EXPECTED).filter((n) => n !== 'l4-web.yaml' && n !== 'l7-web.yaml')) {
+  it('mail.yaml loads: imap, pop3 and smtp services on the people directory, TLS off, SMTP for submission and delivery', () => {
+    const r = load('mail.yaml');
+    assert.deepEqual(where(r), []);
+    assert.deepEqual(r.config?.services.map((s) => [s.mode, s.directory, s.mail?.tlsMode]), [['imap', 'people', 'off'], ['pop3', 'people', 'off'], ['smtp', 'people', 'off']]);
+    assert.deepEqual(r.config?.services[2]?.mail?.smtp, { auth: true, delivery: true, hostname: 'yoke' });
+    assert.equal(r.config?.directories.get('people')?.hostAttribute, 'mailHost');
+  });
+
+  for (const name of Object.keys(EXPECTED).filter((n) => n !== 'l4-web.yaml' && n !== 'l7-web.yaml' && n !== 'mail.yaml')) {
     it(`${name} is refused only for features of later versions, each at its line`, () => {
       const r = load(name);
       assert.equal(r.config, undefined);

@@ -1,0 +1,358 @@
+// mode imap, pop3 and smtp: yoke holds the login dialogue itself (l7/mail), asks the router where the user lives,
+// logs in there the way the client did, and from then on copies bytes both ways. The dialogue decides; this file
+// only performs its actions on sockets and feeds back what happened.
+import { channel } from 'node:diagnostics_channel';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { CloseReason, ServiceConnection } from '../../core/connection.ts';
+import type { Plane, PlaneContext } from '../../core/dataplane/plane.ts';
+import { boundPort, listenTcp } from '../../core/dataplane/tcp.ts';
+import type { Template } from '../../core/persistence.ts';
+import type { RealServer } from '../../core/server.ts';
+import type { VirtualService } from '../../core/service.ts';
+import type { TlsTerminationSpec } from '../../core/spec.ts';
+import { Counters } from '../../core/stats.ts';
+import type { LookupAnswer, MailAction, MailEvent } from '../../l7/mail/types.ts';
+import { startDialogue, type Dialogue } from './dialogue.ts';
+import type { Directory } from './directory.ts';
+import type { MailRouter } from './router.ts';
+import { isMailMode, type MailSpec } from './settings.ts';
+
+/** Published for every routed login or recipient: `{ service, user, server, why }`, or `{ service, user, failure }`. */
+export const mailRouteChannel = channel('yoke:mail:route');
+
+/** Fixed limits of the mail front. */
+export const MAIL_LIMITS = Object.freeze({
+  /** A client must be logged in (piping) within this: the protocol's timeout words, then close. */
+  loginTimeoutMs: 30_000,
+  /** After yoke's last words, the client has this long to read them before the socket is destroyed. */
+  lingerMs: 5_000,
+});
+
+/** What the mail planes share: the router (and its affinity table) and the directories by name. */
+export interface MailDeps {
+  readonly router: MailRouter;
+  /** The directory of this name now (a reload may replace it); undefined = none configured. */
+  directory(name: string): Directory | undefined;
+}
+
+/** The mail settings of a service's spec (the config layer puts them on mail services). */
+export function mailSpecOf(service: VirtualService): MailSpec {
+  const spec = service.spec as { mail?: MailSpec; directory?: string };
+  return spec.mail ?? { tlsMode: 'off', smtp: { auth: true, delivery: true, hostname: 'yoke' } };
+}
+
+const contexts = new WeakMap<TlsTerminationSpec, tls.SecureContext>();
+
+function secureContext(spec: TlsTerminationSpec): tls.SecureContext {
+  let c = contexts.get(spec);
+  if (c === undefined) { c = tls.createSecureContext({ cert: spec.cert, key: spec.key }); contexts.set(spec, c); }
+  return c;
+}
+
+/** The listener of one mail service. Implicit TLS is started per connection, so a reload may change tls_mode. */
+export class MailPlane implements Plane {
+  readonly service: VirtualService;
+  readonly ctx: PlaneContext;
+  readonly deps: MailDeps;
+  readonly #server: net.Server;
+
+  constructor(service: VirtualService, ctx: PlaneContext, deps: MailDeps) {
+    this.service = service;
+    this.ctx = ctx;
+    this.deps = deps;
+    this.#server = net.createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
+    this.#server.on('error', () => {});
+    service.onServerGone = (server, reset) => {
+      if (!reset) return;
+      for (const c of service.connections) if (c.server === server) c.close('server-removed');
+    };
+  }
+
+  get port(): number { return boundPort(this.#server); }
+
+  listen(): Promise<void> { return listenTcp(this.#server, this.service); }
+
+  close(): Promise<void> {
+    if (this.#server.listening) this.#server.close();
+    return Promise.resolve();
+  }
+
+  #accept(socket: net.Socket): void {
+    const service = this.service;
+    if (!service.admits()) { socket.resetAndDestroy(); service.refused.limit++; return; }
+    const conn = new MailConnection(this, socket);
+    service.connections.add(conn);
+    service.stats.conns++;
+    conn.start();
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** One client session: the dialogue, the client socket (TLS after STARTTLS), and the backend once routed. */
+class MailConnection implements ServiceConnection {
+  readonly plane: MailPlane;
+  readonly #plain: net.Socket;
+  client: net.Socket;
+  key: string | undefined = undefined;
+  server: RealServer | undefined = undefined;
+  template: Template | undefined = undefined;
+  tried: RealServer[] | undefined = undefined;
+  state: ServiceConnection['state'] = 'connecting';
+  expiresAt: number;
+  #dialogue: Dialogue | undefined = undefined;
+  #backend: net.Socket | undefined = undefined;
+  /** The user last looked up: the affinity entry of the backend session. */
+  #user: string | undefined = undefined;
+  /** The affinity entry this session holds. */
+  #held: { readonly user: string; readonly server: RealServer } | undefined = undefined;
+  #piping = false;
+  /** yoke said its last words and ended the client; the socket is destroyed after lingerMs at the latest. */
+  #closing = false;
+  gone = false;
+  #clientIp: string | undefined = undefined;
+
+  constructor(plane: MailPlane, socket: net.Socket) {
+    this.plane = plane;
+    this.#plain = socket;
+    this.client = socket;
+    this.expiresAt = plane.ctx.clock.now() + MAIL_LIMITS.loginTimeoutMs;
+    plane.ctx.wheel.schedule(this);
+  }
+
+  get clientIp(): string { return (this.#clientIp ??= this.#plain.remoteAddress ?? ''); }
+  get clientPort(): number { return this.#plain.remotePort ?? 0; }
+
+  start(): void {
+    const service = this.plane.service;
+    const spec = mailSpecOf(service);
+    this.#plain.on('error', () => this.close('client-error'));
+    this.#plain.on('close', () => this.#clientClosed());
+    if (!isMailMode(service.mode)) { this.close('client-error'); return; }
+    if (spec.tlsMode === 'implicit') {
+      const cert = service.spec.tls;
+      if (cert === undefined) { this.close('client-error'); return; }
+      this.#secure(cert, false);
+    } else {
+      this.#listen(this.#plain);
+    }
+    const { dialogue, actions } = startDialogue(service.mode, spec);
+    this.#dialogue = dialogue;
+    this.#perform(actions);
+  }
+
+  #listen(s: net.Socket): void {
+    s.on('data', (chunk: Buffer) => this.#fromClient(chunk));
+    s.on('end', () => this.#clientEnded());
+    s.on('drain', () => this.#backend?.resume());
+  }
+
+  /** Starts TLS on the accepted socket (implicit TLS, or after STARTTLS); `started` feeds tls-started once secure. */
+  #secure(cert: TlsTerminationSpec, started: boolean): void {
+    const plain = this.#plain;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('end');
+    plain.removeAllListeners('drain');
+    let context: tls.SecureContext;
+    try { context = secureContext(cert); } catch { this.close('client-error'); return; }
+    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: context });
+    this.client = secure;
+    secure.on('error', () => this.close('client-error'));
+    secure.on('close', () => this.#clientClosed());
+    if (started) secure.once('secure', () => this.#feed({ type: 'tls-started' }));
+    this.#listen(secure);
+  }
+
+  #fromClient(chunk: Buffer): void {
+    if (this.#closing) return;
+    if (!this.#piping) { this.#feed({ type: 'client-bytes', bytes: chunk }); return; }
+    const backend = this.#backend;
+    if (backend === undefined) return;
+    Counters.countIn(this.plane.service.stats, (this.server as RealServer).stats, chunk.length);
+    this.#touch();
+    if (!backend.write(chunk)) this.client.pause();
+  }
+
+  #fromBackend(socket: net.Socket, chunk: Buffer): void {
+    if (socket !== this.#backend || this.#closing) return;
+    if (!this.#piping) { this.#feed({ type: 'backend-bytes', bytes: chunk }); return; }
+    Counters.countOut(this.plane.service.stats, (this.server as RealServer).stats, chunk.length);
+    this.#touch();
+    if (!this.client.write(chunk)) socket.pause();
+  }
+
+  #clientEnded(): void {
+    if (this.#piping) { this.#backend?.end(); this.#halfClosed(); return; }
+    this.close('client-error'); // gone before the login finished: nothing to answer
+  }
+
+  #clientClosed(): void {
+    if (this.gone) return;
+    if (this.#piping && this.#backend !== undefined && !this.#backend.destroyed) { this.#backend.end(); return; }
+    this.#finish('done');
+  }
+
+  #feed(event: MailEvent): void {
+    if (this.gone || this.#closing || this.#dialogue === undefined) return;
+    let actions: MailAction[];
+    try {
+      actions = this.#dialogue.feed(event);
+    } catch {
+      this.close('client-error'); // a dialogue bug must not take the process down
+      return;
+    }
+    this.#perform(actions);
+  }
+
+  #perform(actions: readonly MailAction[]): void {
+    for (const a of actions) {
+      if (this.gone) return;
+      switch (a.type) {
+        case 'send-to-client': this.client.write(a.bytes); break;
+        case 'start-tls': {
+          const cert = this.plane.service.spec.tls;
+          if (cert === undefined) { this.close('client-error'); return; }
+          this.#secure(cert, true);
+          break;
+        }
+        case 'lookup': this.#lookup(a.user); break;
+        case 'connect-backend': this.#connect(a.server); break;
+        case 'send-to-backend': this.#backend?.write(a.bytes); break;
+        case 'close-backend': this.#dropBackend(); break;
+        case 'start-piping': this.#pipe(a.toBackend, a.toClient); break;
+        case 'close': this.#end(); return;
+      }
+    }
+  }
+
+  #lookup(bytes: Uint8Array): void {
+    const service = this.plane.service;
+    let user: string;
+    try { user = decoder.decode(bytes); } catch { user = ''; }
+    this.#user = user;
+    const answer = (a: LookupAnswer) => queueMicrotask(() => this.#feed({ type: 'lookup-result', answer: a }));
+    // A name that is not UTF-8 is no directory entry's (LDAP strings are UTF-8).
+    if (user === '') { answer({ kind: 'unknown-user' }); return; }
+    const name = (service.spec as { directory?: string }).directory;
+    const directory = name === undefined ? undefined : this.plane.deps.directory(name);
+    if (name !== undefined && directory === undefined) { answer({ kind: 'temp-failure', reason: `directory ${name} is not running` }); return; }
+    void this.plane.deps.router.route(service, directory, user).then((r) => {
+      if (mailRouteChannel.hasSubscribers) {
+        mailRouteChannel.publish(r.kind === 'server'
+          ? { service: service.name, user, server: r.server.name ?? r.server.id, why: r.why }
+          : { service: service.name, user, failure: r.kind === 'temp-failure' ? r.reason : 'unknown user' });
+      }
+      this.#feed({ type: 'lookup-result', answer: r.kind === 'server' ? { kind: 'server', server: r.server.id } : r });
+    });
+  }
+
+  #connect(id: string): void {
+    const service = this.plane.service;
+    this.#dropBackend();
+    const fail = (reason: string) => queueMicrotask(() => this.#feed({ type: 'backend-failed', reason }));
+    if (!service.hasServer(id)) { fail('the server was removed'); return; }
+    const target = service.server(id);
+    this.tried = undefined;
+    if (!service.assignSticky(this, id) || this.server !== target) { service.release(this); fail('the server cannot take the session'); return; }
+    if (this.#user !== undefined) { this.plane.deps.router.enter(this.#user, target); this.#held = { user: this.#user, server: target }; }
+    const backend = net.connect({ host: target.address.host, port: target.address.port, allowHalfOpen: true });
+    this.#backend = backend;
+    backend.setNoDelay(true);
+    backend.setTimeout(service.spec.connectTimeoutMs);
+    let connected = false;
+    const broken = (reason: string) => {
+      if (backend !== this.#backend) return;
+      if (!connected) service.serverFailed(target); // passive health: a failed connect counts
+      this.#dropBackend();
+      if (this.#piping) { this.close('server-error'); return; }
+      this.#feed({ type: 'backend-failed', reason });
+    };
+    backend.on('connect', () => { connected = true; backend.setTimeout(0); service.serverWorked(target); });
+    backend.on('timeout', () => broken('connect timeout'));
+    backend.on('error', (err: NodeJS.ErrnoException) => {
+      if (connected && this.#piping) service.serverFailed(target);
+      broken(err.code ?? err.message);
+    });
+    backend.on('data', (chunk: Buffer) => this.#fromBackend(backend, chunk));
+    backend.on('drain', () => this.client.resume());
+    backend.on('end', () => {
+      if (backend !== this.#backend) return;
+      if (this.#piping) { this.client.end(); this.#halfClosed(); return; }
+      broken('the server closed the connection');
+    });
+    backend.on('close', () => {
+      if (backend !== this.#backend) return;
+      if (this.#piping) { if (this.client.destroyed || this.client.writableFinished) this.#finish('done'); return; }
+      broken('the server closed the connection');
+    });
+  }
+
+  #dropBackend(): void {
+    const b = this.#backend;
+    this.#backend = undefined;
+    if (b !== undefined) b.destroy();
+    if (this.#held !== undefined) { this.plane.deps.router.leave(this.#held.user, this.#held.server); this.#held = undefined; }
+    if (this.server !== undefined) this.plane.service.release(this);
+  }
+
+  #pipe(toBackend: Uint8Array, toClient: Uint8Array): void {
+    const backend = this.#backend;
+    if (backend === undefined || this.server === undefined) { this.close('server-error'); return; }
+    this.#piping = true;
+    const service = this.plane.service;
+    service.setState(this, 'established');
+    if (toClient.length > 0) { Counters.countOut(service.stats, this.server.stats, toClient.length); this.client.write(toClient); }
+    if (toBackend.length > 0) { Counters.countIn(service.stats, this.server.stats, toBackend.length); backend.write(toBackend); }
+    this.#touch();
+  }
+
+  #touch(): void {
+    const c = this.plane.ctx;
+    this.expiresAt = c.clock.now() + (this.state === 'fin-wait' ? c.timeouts.tcpFinMs : c.timeouts.tcpMs);
+  }
+
+  #halfClosed(): void {
+    if (this.state !== 'established') return;
+    this.plane.service.setState(this, 'fin-wait');
+    this.#touch();
+    this.plane.ctx.wheel.schedule(this);
+  }
+
+  /** yoke's last words are queued: end the client (they are flushed first) and drop the backend. */
+  #end(): void {
+    this.#closing = true;
+    this.#dropBackend();
+    this.client.end();
+    this.expiresAt = this.plane.ctx.clock.now() + MAIL_LIMITS.lingerMs;
+    this.plane.ctx.wheel.schedule(this);
+  }
+
+  /** The wheel says time is up: the login deadline (the protocol says so), an idle session, or a lingering close. */
+  expire(): void {
+    if (this.gone) return;
+    if (this.#closing) { this.close('timeout'); return; }
+    if (!this.#piping) { this.#feed({ type: 'timeout' }); if (!this.#closing) this.close('timeout'); return; }
+    this.close('timeout');
+  }
+
+  /** Ends the session now: both sockets destroyed. */
+  close(reason: CloseReason): void {
+    if (this.gone) return;
+    this.#finish(reason);
+    this.#backend?.destroy();
+    this.client.destroy();
+    this.#plain.destroy();
+  }
+
+  #finish(_reason: CloseReason): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.plane.ctx.wheel.cancel(this);
+    this.plane.service.connections.delete(this);
+    if (this.#held !== undefined) { this.plane.deps.router.leave(this.#held.user, this.#held.server); this.#held = undefined; }
+    if (this.server !== undefined) this.plane.service.release(this);
+    const b = this.#backend;
+    if (b !== undefined && !b.destroyed) b.destroy();
+  }
+}

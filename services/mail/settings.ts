@@ -1,0 +1,18 @@
+/** A mail service's own settings beside its ServiceSpec (mode imap, pop3 or smtp), as the config layer hands them over. */
+export interface MailSpec {
+  /**
+   * TLS toward clients: off; starttls (offered, logins in clear allowed); required (offered, and no login or SMTP
+   * mail before it); implicit (TLS from the first byte: 993, 995, 465). Every mode but off needs the service's tls.
+   */
+  readonly tlsMode: 'off' | 'starttls' | 'required' | 'implicit';
+  /** mode smtp: take AUTH (submission), take MAIL without AUTH (delivery), and the name in the greeting. */
+  readonly smtp: { readonly auth: boolean; readonly delivery: boolean; readonly hostname: string };
+}
+
+/** The modes the mail plane runs. */
+export type MailMode = 'imap' | 'pop3' | 'smtp';
+
+/** Whether a service mode is one of the mail modes. */
+export function isMailMode(mode: string): mode is MailMode {
+  return mode === 'imap' || mode === 'pop3' || mode === 'smtp';
+}

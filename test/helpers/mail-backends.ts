@@ -1,0 +1,154 @@
+// Small mail servers for the mail farm tests: each speaks just enough IMAP, POP3 or SMTP to take a login (LOGIN,
+// AUTHENTICATE PLAIN/LOGIN, USER/PASS, AUTH PLAIN/LOGIN) or a delivery (MAIL, RCPT, DATA), and records who logged
+// in (or which recipient was given) on which server. Any password is accepted: yoke's routing is what is tested.
+import net from 'node:net';
+
+export type Proto = 'imap' | 'pop3' | 'smtp';
+
+/** One thing a fake server saw: a login (user) or an SMTP recipient (rcpt). */
+export interface Seen {
+  readonly server: string;
+  readonly proto: Proto;
+  readonly kind: 'login' | 'rcpt' | 'data';
+  readonly user: string;
+}
+
+export interface FakeMail {
+  readonly name: string;
+  readonly proto: Proto;
+  readonly port: number;
+  /** Sessions open now. */
+  readonly sockets: Set<net.Socket>;
+  close(): Promise<void>;
+  /** Destroys every open session (a backend killed mid-session). */
+  kill(): void;
+}
+
+function b64(s: string): string {
+  return Buffer.from(s, 'base64').toString('utf8');
+}
+
+/** The user of a SASL PLAIN response (authzid NUL user NUL password). */
+function plainUser(ir: string): string {
+  return b64(ir).split('\u0000')[1] ?? '';
+}
+
+/** An IMAP astring: quoted (with \\ and \" escapes) or an atom. */
+function astring(text: string): string {
+  if (!text.startsWith('"')) return text.split(' ')[0] ?? '';
+  let out = '';
+  for (let i = 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\') { out += text[++i]; continue; }
+    if (c === '"') break;
+    out += c;
+  }
+  return out;
+}
+
+/** Starts a fake `proto` server called `name` on 127.0.0.1 (port 0 unless given); `seen` collects what it saw. */
+export function fakeMail(name: string, proto: Proto, seen: Seen[], port = 0): Promise<FakeMail> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => {});
+    const note = (kind: Seen['kind'], user: string) => seen.push({ server: name, proto, kind, user });
+    const say = (text: string) => { if (!sock.destroyed) sock.write(text); };
+    let buf = '';
+    let pending: ((line: string) => void) | undefined;
+    let inData = false;
+    const onLine = proto === 'imap' ? imap : proto === 'pop3' ? pop3 : smtp;
+    say(proto === 'imap' ? `* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ${name} ready\r\n` : proto === 'pop3' ? `+OK ${name} ready\r\n` : `220 ${name} ESMTP fake\r\n`);
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      for (;;) {
+        if (inData) {
+          const end = buf.indexOf('\r\n.\r\n');
+          if (end < 0) return;
+          buf = buf.slice(end + 5);
+          inData = false;
+          note('data', '');
+          say(`250 2.0.0 queued on ${name}\r\n`);
+          continue;
+        }
+        const nl = buf.indexOf('\r\n');
+        if (nl < 0) return;
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 2);
+        const p = pending;
+        pending = undefined;
+        if (p !== undefined) p(line);
+        else onLine(line);
+      }
+    });
+
+    function imap(line: string): void {
+      const [tag = '*', cmd = '', ...rest] = line.split(' ');
+      const args = rest.join(' ');
+      switch (cmd.toUpperCase()) {
+        case 'LOGIN': note('login', astring(args)); say(`${tag} OK LOGIN completed on ${name}\r\n`); return;
+        case 'AUTHENTICATE':
+          if (rest[0]?.toUpperCase() === 'PLAIN') {
+            say('+ \r\n');
+            pending = (l) => { note('login', plainUser(l)); say(`${tag} OK AUTHENTICATE completed on ${name}\r\n`); };
+          } else {
+            say('+ VXNlcm5hbWU6\r\n');
+            pending = (u) => { say('+ UGFzc3dvcmQ6\r\n'); pending = () => { note('login', b64(u)); say(`${tag} OK AUTHENTICATE completed on ${name}\r\n`); }; };
+          }
+          return;
+        case 'LIST': say(`* LIST () "/" ${name}\r\n${tag} OK LIST completed\r\n`); return;
+        case 'LOGOUT': say(`* BYE ${name} logging out\r\n${tag} OK LOGOUT completed\r\n`); sock.end(); return;
+        default: say(`${tag} OK ${cmd} completed on ${name}\r\n`);
+      }
+    }
+
+    function pop3(line: string): void {
+      const [cmd = '', ...rest] = line.split(' ');
+      switch (cmd.toUpperCase()) {
+        case 'USER': { const user = line.slice(5); say('+OK\r\n'); pending = () => { note('login', user); say(`+OK logged in on ${name}\r\n`); }; return; }
+        case 'AUTH':
+          if (rest[1] !== undefined) { note('login', plainUser(rest[1])); say(`+OK logged in on ${name}\r\n`); return; }
+          say('+ \r\n');
+          pending = (l) => { note('login', plainUser(l)); say(`+OK logged in on ${name}\r\n`); };
+          return;
+        case 'STAT': say('+OK 1 100\r\n'); return;
+        case 'LIST': say(`+OK 1 message\r\n1 ${name.length}\r\n.\r\n`); return;
+        case 'UIDL': say(`+OK\r\n1 ${name}\r\n.\r\n`); return;
+        case 'QUIT': say(`+OK ${name} bye\r\n`); sock.end(); return;
+        default: say('+OK\r\n');
+      }
+    }
+
+    function smtp(line: string): void {
+      const [cmd = '', ...rest] = line.split(' ');
+      const up = cmd.toUpperCase();
+      if (up === 'EHLO') { say(`250-${name}\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n`); return; }
+      if (up === 'HELO') { say(`250 ${name}\r\n`); return; }
+      if (up === 'AUTH') {
+        if (rest[0]?.toUpperCase() === 'PLAIN') {
+          if (rest[1] !== undefined) { note('login', plainUser(rest[1])); say(`235 2.7.0 Authenticated on ${name}\r\n`); return; }
+          say('334 \r\n');
+          pending = (l) => { note('login', plainUser(l)); say(`235 2.7.0 Authenticated on ${name}\r\n`); };
+          return;
+        }
+        say('334 VXNlcm5hbWU6\r\n');
+        pending = (u) => { say('334 UGFzc3dvcmQ6\r\n'); pending = () => { note('login', b64(u)); say(`235 2.7.0 Authenticated on ${name}\r\n`); }; };
+        return;
+      }
+      if (line.toUpperCase().startsWith('MAIL FROM:')) { say('250 2.1.0 Ok\r\n'); return; }
+      if (line.toUpperCase().startsWith('RCPT TO:')) { note('rcpt', line.slice(8).replace(/^ *</, '').replace(/>.*$/, '')); say(`250 2.1.5 Ok on ${name}\r\n`); return; }
+      if (up === 'DATA') { inData = true; say('354 End data with <CR><LF>.<CR><LF>\r\n'); return; }
+      if (up === 'QUIT') { say(`221 2.0.0 ${name} bye\r\n`); sock.end(); return; }
+      say('250 2.0.0 Ok\r\n');
+    }
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => {
+    resolve({
+      name, proto, sockets,
+      port: (server.address() as net.AddressInfo).port,
+      close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+      kill: () => { for (const s of sockets) s.destroy(); },
+    });
+  }));
+}
