@@ -1,7 +1,7 @@
 // The mail farm end to end: a running yoke with imap, pop3 and smtp services on a real slapd, in front of small
 // fake mail servers (test/helpers/mail-backends.ts) that record who logged in where; real clients (curl, openssl).
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -31,7 +31,8 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
   let dir: string;
 
   const logins = (proto: Proto, user: string) => seen.filter((s) => s.proto === proto && s.kind === 'login' && s.user === user).map((s) => s.server);
-  const url = (proto: Proto, service = proto) => `${proto}://127.0.0.1:${port[service]}/`;
+  const readCa = () => readFileSync(pki.caPath, 'utf8');
+  const url = (proto: Proto, service: string = proto) => `${proto}://127.0.0.1:${port[service]}/`;
 
   before(async () => {
     pki = makePki();
@@ -92,5 +93,203 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
       assert.equal(smtp.code, 0, smtp.err);
       for (const proto of PROTOS) assert.deepEqual(logins(proto, user), [home], `${user} over ${proto}`);
     }
+  });
+
+  it('users without a mailHost (or with a host no server has) spread over both servers and stay put, the same in every protocol', async () => {
+    const first = new Map<string, string>();
+    for (const user of [...HOSTLESS, 'dave']) {
+      const r = await curl(['-u', `${user}:pw`, url('imap')]);
+      assert.equal(r.code, 0, r.err);
+      const m = /LIST \(\) "\/" (\S+)/.exec(r.out);
+      assert.ok(m, r.out);
+      first.set(user, m[1] as string);
+    }
+    const counts = SERVERS.map((s) => [...first.values()].filter((x) => x === s).length);
+    assert.ok(counts.every((n) => n >= 2), `spread: ${counts.join(' / ')}`);
+    for (const user of [...HOSTLESS, 'dave']) {
+      const again = await curl(['-u', `${user}:pw`, url('imap')]);
+      assert.match(again.out, new RegExp(`"/" ${(first.get(user) as string).replace(/\./g, '\\.')}`), `${user} moved`);
+      const pop3 = await curl(['-u', `${user}:pw`, url('pop3')]);
+      assert.equal(pop3.code, 0, pop3.err);
+      assert.deepEqual(logins('pop3', user), [first.get(user)], `${user} over pop3`);
+    }
+  });
+
+  it('one user\u2019s concurrent IMAP, POP3 and SMTP sessions are all open on one server at once', async () => {
+    const user = 'user3';
+    const imap = await LineClient.connect(port['imap'] as number);
+    await imap.expect(/\* OK .*\r\n/);
+    imap.send(`a LOGIN ${user} pw\r\n`);
+    await imap.expect(/a OK .*\r\n/);
+    const pop3 = await LineClient.connect(port['pop3'] as number);
+    await pop3.expect(/\+OK .*\r\n/);
+    pop3.send(`USER ${user}\r\nPASS pw\r\n`);
+    await pop3.expect(/\+OK logged in on .*\r\n/);
+    const smtp = await LineClient.connect(port['smtp'] as number);
+    await smtp.expect(/220 .*\r\n/);
+    smtp.send(`EHLO client.test\r\nAUTH PLAIN ${Buffer.from(`\0${user}\0pw`).toString('base64')}\r\n`);
+    await smtp.expect(/235 .*\r\n/);
+    const where = new Set(PROTOS.map((p) => logins(p, user).at(-1)));
+    assert.equal(where.size, 1, [...where].join(', '));
+    const home = [...where][0] as string;
+    for (const proto of PROTOS) assert.equal(backends.get(`${home}/${proto}`)?.sockets.size, 1, proto);
+    imap.send('b NOOP\r\n');
+    assert.match(await imap.expect(/b OK .*\r\n/), new RegExp(home.replace(/\./g, '\\.')));
+    for (const c of [imap, pop3, smtp]) c.end();
+  });
+
+  it('a hostile user name is an unknown user, never a wildcard', async () => {
+    const c = await LineClient.connect(port['imap'] as number);
+    await c.expect(/\* OK .*\r\n/);
+    c.send('a LOGIN "x)(uid=*" pw\r\n');
+    await c.expect(/a NO \[AUTHENTICATIONFAILED\] .*\r\n/);
+    c.send('b LOGIN "*" pw\r\n');
+    await c.expect(/b NO \[AUTHENTICATIONFAILED\] .*\r\n/);
+    c.end();
+    const pop3 = await curl(['-u', 'x)(uid=*:pw', url('pop3')]);
+    assert.notEqual(pop3.code, 0);
+    assert.equal(seen.filter((s) => s.user.includes('*')).length, 0);
+  });
+
+  it('without a directory every user is hashed (IMAP service with no directory)', async () => {
+    const r = await curl(['-u', 'nobody-in-ldap:pw', url('imap', 'nodir')]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(logins('imap', 'nobody-in-ldap').length, 1);
+  });
+
+  it('STARTTLS required: no plaintext login in any protocol; after STARTTLS the login goes through (curl --ssl-reqd)', async () => {
+    const imap = await LineClient.connect(port['imapreq'] as number);
+    assert.match(await imap.expect(/\* OK .*\r\n/), /LOGINDISABLED/);
+    imap.send('a LOGIN alice pw\r\n');
+    await imap.expect(/a NO \[PRIVACYREQUIRED\] .*\r\n/);
+    imap.send('b STARTTLS\r\n');
+    await imap.expect(/b OK .*\r\n/);
+    await imap.startTls(pki.caPath, readCa());
+    imap.send('c LOGIN alice pw\r\n');
+    await imap.expect(/c OK .*mail1\.example\.org\r\n/);
+    imap.end();
+    const pop3 = await LineClient.connect(port['pop3req'] as number);
+    await pop3.expect(/\+OK .*\r\n/);
+    pop3.send('USER alice\r\n');
+    await pop3.expect(/-ERR .*\r\n/);
+    pop3.end();
+    const smtp = await LineClient.connect(port['smtpreq'] as number);
+    await smtp.expect(/220 .*\r\n/);
+    smtp.send('EHLO c.test\r\n');
+    const ehlo = await smtp.expect(/250 .*\r\n/);
+    assert.doesNotMatch(ehlo, /AUTH/);
+    smtp.send(`AUTH PLAIN ${Buffer.from('\0alice\0pw').toString('base64')}\r\n`);
+    await smtp.expect(/530 5\.7\.0 .*\r\n/);
+    smtp.end();
+    const before = logins('imap', 'bob').length;
+    for (const [proto, svc] of [['imap', 'imapreq'], ['pop3', 'pop3req']] as const) {
+      const plain = await curl(['-u', 'bob:pw', url(proto, svc)]);
+      assert.notEqual(plain.code, 0, `${proto} logged in in clear`);
+      const secured = await curl(['--ssl-reqd', '--cacert', pki.caPath, '-u', 'bob:pw', url(proto, svc)]);
+      assert.equal(secured.code, 0, `${proto}: ${secured.err}`);
+    }
+    const smtps = await curl(['--ssl-reqd', '--cacert', pki.caPath, '-u', 'bob:pw', url('smtp', 'smtpreq'), '--mail-from', 'bob@example.org', '--mail-rcpt', 'x@example.net', '-T', '-'], 'Subject: t\r\n\r\nx\r\n');
+    assert.equal(smtps.code, 0, smtps.err);
+    assert.equal(logins('imap', 'bob').length, before + 1);
+  });
+
+  it('implicit TLS (openssl s_client): the login is routed as in clear', async () => {
+    const out = await sClient(port['imaps'] as number, pki.caPath, 'a LOGIN bob pw\nb LOGOUT\n');
+    assert.match(out, /\* OK \[CAPABILITY [^\]]*\] yoke ready/);
+    assert.doesNotMatch(out, /STARTTLS/);
+    assert.match(out, /a OK LOGIN completed on mail2\.example\.org/);
+  });
+
+  it('SMTP delivery: recipients on another server than the first get 451 4.3.0; the message goes whole to the first one\u2019s server', async () => {
+    const c = await LineClient.connect(port['smtp'] as number);
+    await c.expect(/220 .*\r\n/);
+    c.send('EHLO mta.test\r\n');
+    await c.expect(/250 .*\r\n/);
+    c.send('MAIL FROM:<sender@example.net>\r\n');
+    await c.expect(/250 2\.1\.0 .*\r\n/);
+    c.send('RCPT TO:<alice@example.org>\r\n');
+    await c.expect(/250 2\.1\.5 Ok on mail1\.example\.org\r\n/);
+    c.send('RCPT TO:<bob@example.org>\r\n');
+    await c.expect(/451 4\.3\.0 .*\r\n/);
+    c.send('RCPT TO:<nosuchuser@example.org>\r\n');
+    await c.expect(/550 5\.1\.1 .*\r\n/);
+    c.send('DATA\r\n');
+    await c.expect(/354 .*\r\n/);
+    c.send('Subject: split\r\n\r\nbody\r\n.\r\n');
+    await c.expect(/250 2\.0\.0 queued on mail1\.example\.org\r\n/);
+    c.end();
+    assert.deepEqual(seen.filter((s) => s.proto === 'smtp' && s.kind === 'rcpt' && s.user.endsWith('@example.org') && !s.user.startsWith('someone')).map((s) => [s.server, s.user]), [['mail1.example.org', 'alice@example.org']]);
+  });
+
+  it('an oversize line gets the protocol\u2019s error and the connection closes', async () => {
+    const imap = await LineClient.connect(port['imap'] as number);
+    await imap.expect(/\* OK .*\r\n/);
+    imap.send(`a LOGIN ${'x'.repeat(9000)} pw\r\n`);
+    await imap.expect(/\* BYE Line too long\r\n/);
+    await imap.closed;
+    const literal = await LineClient.connect(port['imap'] as number);
+    await literal.expect(/\* OK .*\r\n/);
+    literal.send('a LOGIN {100000}\r\n');
+    await literal.expect(/a BAD Literal too large\r\n/);
+    literal.end();
+    const smtp = await LineClient.connect(port['smtp'] as number);
+    await smtp.expect(/220 .*\r\n/);
+    smtp.send(`EHLO ${'x'.repeat(20000)}\r\n`);
+    await smtp.expect(/500 5\.5\.6 .*\r\n/);
+    await smtp.closed;
+  });
+
+  it('a backend killed mid-session ends the client\u2019s session; the next login is answered again', async () => {
+    const c = await LineClient.connect(port['imap'] as number);
+    await c.expect(/\* OK .*\r\n/);
+    c.send('a LOGIN alice pw\r\n');
+    await c.expect(/a OK .*\r\n/);
+    backends.get('mail1.example.org/imap')?.kill();
+    await c.closed;
+    const r = await curl(['-u', 'alice:pw', url('imap')]);
+    assert.equal(r.code, 0, r.err);
+  });
+
+  it('a backend that is down: a temporary failure, never another server', async () => {
+    const mail2 = backends.get('mail2.example.org/pop3') as FakeMail;
+    await mail2.close();
+    try {
+      const c = await LineClient.connect(port['pop3'] as number);
+      await c.expect(/\+OK .*\r\n/);
+      c.send('USER bob\r\nPASS pw\r\n');
+      await c.expect(/-ERR \[SYS\/TEMP\] .*\r\n/);
+      c.end();
+      assert.deepEqual(logins('pop3', 'bob').filter((s) => s !== 'mail2.example.org'), []);
+    } finally {
+      backends.set('mail2.example.org/pop3', await fakeMail('mail2.example.org', 'pop3', seen, mail2.port));
+    }
+  });
+
+  it('LDAP stopped: a temporary failure in each protocol\u2019s words; restarted: logins work again', async () => {
+    await slapd.stop();
+    await new Promise((r) => setTimeout(r, 1200)); // past the 1 s cache
+    try {
+      const imap = await LineClient.connect(port['imap'] as number);
+      await imap.expect(/\* OK .*\r\n/);
+      imap.send('a LOGIN user5 pw\r\n');
+      await imap.expect(/a NO \[UNAVAILABLE\] .*\r\n/, 8000);
+      imap.end();
+      const pop3 = await LineClient.connect(port['pop3'] as number);
+      await pop3.expect(/\+OK .*\r\n/);
+      pop3.send('USER user5\r\nPASS pw\r\n');
+      await pop3.expect(/-ERR \[SYS\/TEMP\] .*\r\n/, 8000);
+      pop3.end();
+      const smtp = await LineClient.connect(port['smtp'] as number);
+      await smtp.expect(/220 .*\r\n/);
+      smtp.send(`EHLO c.test\r\nAUTH PLAIN ${Buffer.from('\0user5\0pw').toString('base64')}\r\n`);
+      await smtp.expect(/454 4\.7\.0 .*\r\n/, 8000);
+      smtp.send('MAIL FROM:<a@example.net>\r\nRCPT TO:<user5@example.org>\r\n');
+      await smtp.expect(/451 4\.3\.0 .*\r\n/, 8000);
+      smtp.end();
+    } finally {
+      await slapd.restart();
+    }
+    const r = await curl(['-u', 'user5:pw', url('imap')]);
+    assert.equal(r.code, 0, r.err);
   });
 });

@@ -17,7 +17,7 @@ export function curl(args: string[], input?: string): Promise<{ code: number | n
   });
 }
 
-/** openssl s_client to 127.0.0.1:port: writes `input` once connected (lines end in CRLF), resolves with what it printed. */
+/** openssl s_client to 127.0.0.1:port: writes `input` once connected (end lines in LF: -crlf sends CRLF), resolves with what it printed. */
 export function sClient(port: number, caPath: string, input: string, ms = 3000): Promise<string> {
   return new Promise((resolve) => {
     const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', caPath, '-verify_return_error', '-quiet', '-crlf'], { stdio: ['pipe', 'pipe', 'pipe'] });
