@@ -4,7 +4,9 @@ import type { VirtualService } from '../../core/service.ts';
 import { readClientHello, type ClientHello } from '../../l7/tls/client-hello.ts';
 import { routeByServerName } from '../../l7/tls/router.ts';
 import { readServerHello } from '../../l7/tls/server-hello.ts';
-import { clientHelloKeys, serverHelloKeys } from '../../l7/tls/ticket.ts';
+import { findNewSessionTicket } from '../../l7/tls/new-session-ticket.ts';
+import { clientHelloKeys, serverHelloKeys, ticketKeyName } from '../../l7/tls/ticket.ts';
+import { TLS_VERSION } from '../../l7/tls/types.ts';
 
 /** How long a client may take to send its whole ClientHello before it is closed (a slowloris of handshakes). */
 export const CLIENT_HELLO_TIMEOUT_MS = 5000;
@@ -75,10 +77,19 @@ export class TlsPassthrough implements Opener {
 /** A pool name no pool has: the plane closes a connection that matches no route. */
 const NO_ROUTE = '';
 
-/** Gathers the server's first bytes until its ServerHello is read, then says which keys it settled. */
+/** Bytes of the server's clear-text flight read while looking for a TLS 1.2 NewSessionTicket (certificates included). */
+const TICKET_SEARCH_LIMIT = 64 * 1024;
+
+/**
+ * Gathers the server's first bytes until its ServerHello is read, then says which keys it settled. When a TLS 1.2
+ * server promised a ticket, it also waits for that NewSessionTicket (sent in clear before the server's
+ * ChangeCipherSpec) and learns the ticket's key name at once, so even the first resumption lands right.
+ */
 class ServerHelloObserver implements ServerObserver {
   readonly #client: ClientHello;
   #seen: Buffer | undefined = undefined;
+  /** Keys the ServerHello settled, held while the ticket is awaited. */
+  #keys: string[] | undefined = undefined;
 
   constructor(client: ClientHello) {
     this.#client = client;
@@ -86,10 +97,22 @@ class ServerHelloObserver implements ServerObserver {
 
   feed(chunk: Buffer): readonly string[] | undefined {
     const bytes = this.#seen === undefined ? chunk : Buffer.concat([this.#seen, chunk]);
+    if (this.#keys !== undefined) return this.#ticket(bytes, this.#keys);
     const read = readServerHello(bytes);
     if (read.kind === 'need-more') { this.#seen = bytes; return undefined; }
     this.#seen = undefined;
     if (read.kind !== 'ok') return [];
-    return serverHelloKeys(this.#client, read.hello).keys.map((k) => k.key);
+    const keys = serverHelloKeys(this.#client, read.hello).keys.map((k) => k.key);
+    if (!read.hello.ticketPromised || read.hello.version === TLS_VERSION.TLS1_3) return keys;
+    this.#keys = keys;
+    return this.#ticket(bytes, keys);
+  }
+
+  #ticket(bytes: Buffer, keys: string[]): readonly string[] | undefined {
+    const found = findNewSessionTicket(bytes, TICKET_SEARCH_LIMIT);
+    if (found.kind === 'need-more') { this.#seen = bytes; return undefined; }
+    this.#seen = undefined;
+    const name = found.kind === 'ticket' ? ticketKeyName(found.ticket) : undefined;
+    return name === undefined ? keys : [...keys, `ticket-key-name:${name}`];
   }
 }

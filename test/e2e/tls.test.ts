@@ -121,6 +121,15 @@ describe('mode tls: routing by SNI and TLS-session stickiness, with openssl s_cl
     }
   });
 
+  it('TLS 1.2 tickets: the ticket\'s key name is learned from the server\'s clear-text NewSessionTicket, so even the first resumption lands right', async () => {
+    const file = join(sessions, 'tls12-ticket.pem');
+    const first = await sClient(vip, ['-servername', 'www.test', '-tls1_2', '-sess_out', file]);
+    for (let i = 0; i < 4; i++) {
+      const again = await sClient(vip, ['-servername', 'www.test', '-tls1_2', '-sess_in', file]);
+      assert.deepEqual([again.server, again.reused], [first.server, true], `resumption ${i + 1}`);
+    }
+  });
+
   it('TLS 1.3 tickets: once one resumption succeeds on a server, every ticket under its key name goes there', async () => {
     const file = join(sessions, 'tls13.pem');
     const first = await sClient(vip, ['-servername', 'www.test', '-tls1_3', '-sess_out', file]);
