@@ -6,7 +6,7 @@ import { HealthSupervisor } from '../core/health/supervisor.ts';
 import { HttpPlane, accessChannel } from './web/http-proxy.ts';
 import { TlsPassthrough } from './web/tls-passthrough.ts';
 import { Directory, type DirectorySpec } from './mail/directory.ts';
-import { MailPlane } from './mail/plane.ts';
+import { MailPlane, mailRouteChannel } from './mail/plane.ts';
 import { MailRouter } from './mail/router.ts';
 import { isMailMode } from './mail/settings.ts';
 import type { ServiceSpec } from '../core/spec.ts';
@@ -94,12 +94,21 @@ export class Daemon {
     return () => unsubscribe(accessChannel.name, onRequest);
   }
 
+  /** Mail routing log: one line per routed login or recipient at level info (user and server, never a password). */
+  #mailLog(): () => void {
+    if (!this.log.isLevelEnabled('info')) return () => {};
+    const onRoute = (msg: unknown) => this.log.info(msg as object, 'mail route');
+    subscribe(mailRouteChannel.name, onRoute);
+    return () => unsubscribe(mailRouteChannel.name, onRoute);
+  }
+
   /** Loads and starts; throws YokeError E_CONFIG_INVALID (with every problem) or E_LISTEN. */
   static async start(configPath: string, log: Logger): Promise<Daemon> {
     const config = loadOrThrow(configPath, log);
     const d = new Daemon(configPath, config, log);
     d.onStop(d.#watchRefusals());
     d.onStop(d.#accessLog());
+    d.onStop(d.#mailLog());
     try {
       d.#useDirectories(d.#directoriesFor(config.directories));
       await d.director.apply(config.services, config.timeouts);
@@ -108,6 +117,10 @@ export class Daemon {
           parseService: (body) => parseServiceBody(body),
           reload: () => d.reload(),
           metrics: () => createMetrics(d.director).metrics(),
+          mail: () => ({
+            affinity: d.mailRouter.snapshot(),
+            directories: Object.fromEntries([...d.directories].map(([name, dir]) => [name, { ...dir.counters(), ...dir.size() }])),
+          }),
         });
         await d.admin.listen(config.admin.listen);
       }

@@ -15,6 +15,8 @@ export interface AdminHooks {
   reload(): Promise<{ ok: boolean; problems: string[] }>;
   /** The Prometheus text for /metrics. */
   metrics(): Promise<string>;
+  /** The mail farm: which users have sessions open on which server, and each directory's counters. */
+  mail?(): unknown;
 }
 
 type Handler = (req: Request) => Promise<unknown> | unknown;
@@ -108,6 +110,7 @@ export class AdminServer {
       }),
       route('GET', '/api/v1/connections', (r) => connectionViews(d, Date.now()).filter((c) => !r.query.get('service') || c.service === r.query.get('service'))),
       route('GET', '/api/v1/persistence', () => templateViews(d, Date.now())),
+      route('GET', '/api/v1/mail', () => this.#hooks.mail?.() ?? { affinity: [], directories: {} }),
       route('GET', '/api/v1/timeouts', () => timeoutsView(d.timeouts)),
       route('PUT', '/api/v1/timeouts', (r) => { d.setTimeouts(timeoutsBody(r.body, d.timeouts)); return timeoutsView(d.timeouts); }),
       route('POST', '/api/v1/reload', async () => {

@@ -20,6 +20,9 @@ const PEOPLE_LIST = [
 ];
 const PROTOS: Proto[] = ['imap', 'pop3', 'smtp'];
 const SERVERS = ['mail1.example.org', 'mail2.example.org'];
+const TOKEN = 'mail-test-token';
+/** The password of the first test's logins: it must appear in no log line, in clear or base64. */
+const PASSWORD = 'hunter2-Zq9';
 
 describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
   let slapd: Slapd;
@@ -31,6 +34,14 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
   let dir: string;
 
   const logins = (proto: Proto, user: string) => seen.filter((s) => s.proto === proto && s.kind === 'login' && s.user === user).map((s) => s.server);
+  const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`http://127.0.0.1:${port['admin']}/api/v1${path}`, {
+      method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
+    return res.json();
+  };
+  const affinity = async (user: string) => ((await api('GET', '/mail')) as { affinity: { user: string; server: string; sessions: number }[] }).affinity.filter((a) => a.user === user);
   const readCa = () => readFileSync(pki.caPath, 'utf8');
   const url = (proto: Proto, service: string = proto) => `${proto}://127.0.0.1:${port[service]}/`;
 
@@ -38,7 +49,7 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
     pki = makePki();
     slapd = await startSlapd({ people: PEOPLE_LIST });
     for (const server of SERVERS) for (const proto of PROTOS) backends.set(`${server}/${proto}`, await fakeMail(server, proto, seen));
-    const names = ['imap', 'pop3', 'smtp', 'imaps', 'imapreq', 'pop3req', 'smtpreq', 'nodir'];
+    const names = ['imap', 'pop3', 'smtp', 'imaps', 'imapreq', 'pop3req', 'smtpreq', 'nodir', 'admin'];
     const ports = await freePorts(names.length);
     names.forEach((n, i) => { port[n] = ports[i] as number; });
     dir = mkdtempSync(join(tmpdir(), 'yoke-mail-'));
@@ -50,6 +61,7 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
       `  - name: ${name}`, `    listen: 127.0.0.1:${port[name]}`, `    mode: ${proto}`, `    connect_timeout: 1s`, ...extra, servers(proto),
     ].join('\n');
     const file = writeConfig([
+      `admin: { listen: 127.0.0.1:${port['admin']}, token: env:ADMIN_TOKEN }`,
       'directories:',
       '  people:',
       '    ldap:',
@@ -71,7 +83,7 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
       svc('nodir', 'imap'),
       '',
     ].join('\n'));
-    run = await startYoke(file, { LDAP_PASSWORD: ADMIN_PASSWORD }, 'service up');
+    run = await startYoke(file, { LDAP_PASSWORD: ADMIN_PASSWORD, ADMIN_TOKEN: TOKEN }, 'admin API up');
   });
 
   after(async () => {
@@ -84,14 +96,22 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
 
   it('users land on their mailHost in each protocol (curl imap://, pop3://, smtp:// with AUTH)', async () => {
     for (const [user, home] of [['alice', 'mail1.example.org'], ['bob', 'mail2.example.org']] as const) {
-      const imap = await curl(['-u', `${user}:secret`, url('imap')]);
+      const imap = await curl(['-u', `${user}:${PASSWORD}`, url('imap')]);
       assert.equal(imap.code, 0, imap.err);
       assert.match(imap.out, new RegExp(`LIST \\(\\) "/" ${home.replace(/\./g, '\\.')}`));
-      const pop3 = await curl(['-u', `${user}:secret`, url('pop3')]);
+      const pop3 = await curl(['-u', `${user}:${PASSWORD}`, url('pop3')]);
       assert.equal(pop3.code, 0, pop3.err);
-      const smtp = await curl(['-u', `${user}:secret`, url('smtp'), '--mail-from', `${user}@example.org`, '--mail-rcpt', 'someone@example.net', '-T', '-'], 'Subject: hi\r\n\r\nhello\r\n');
+      const smtp = await curl(['-u', `${user}:${PASSWORD}`, url('smtp'), '--mail-from', `${user}@example.org`, '--mail-rcpt', 'someone@example.net', '-T', '-'], 'Subject: hi\r\n\r\nhello\r\n');
       assert.equal(smtp.code, 0, smtp.err);
       for (const proto of PROTOS) assert.deepEqual(logins(proto, user), [home], `${user} over ${proto}`);
+    }
+  });
+
+  it('logs each route (service, user, server, why) and never a password', () => {
+    const routes = run.logs.filter((l) => l.includes('mail route'));
+    assert.ok(routes.some((l) => l.includes('"user":"alice"') && l.includes('"server":"mail1.example.org"') && l.includes('"why":"home"')), routes.join('\n'));
+    for (const needle of [PASSWORD, Buffer.from(PASSWORD).toString('base64'), Buffer.from(`\0alice\0${PASSWORD}`).toString('base64')]) {
+      assert.equal(run.logs.filter((l) => l.includes(needle)).length, 0, needle);
     }
   });
 
@@ -136,6 +156,44 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
     imap.send('b NOOP\r\n');
     assert.match(await imap.expect(/b OK .*\r\n/), new RegExp(home.replace(/\./g, '\\.')));
     for (const c of [imap, pop3, smtp]) c.end();
+  });
+
+  it('affinity: while a user has a session open on a drained server, the user\u2019s new sessions in another protocol go there too; the table is in the admin API', async () => {
+    const user = 'user7';
+    const imap = await LineClient.connect(port['imap'] as number);
+    await imap.expect(/\* OK .*\r\n/);
+    imap.send(`a LOGIN ${user} pw\r\n`);
+    const home = (/completed on (\S+)\r\n/.exec(await imap.expect(/a OK .*\r\n/)) as RegExpExecArray)[1] as string;
+    const other = SERVERS.find((s) => s !== home) as string;
+    assert.deepEqual(await affinity(user), [{ user, server: home, sessions: 1 }]);
+    const drained = `127.0.0.1:${backends.get(`${home}/pop3`)?.port}`;
+    await api('POST', `/services/pop3/servers/${drained}/drain`);
+    try {
+      const pop3 = await LineClient.connect(port['pop3'] as number);
+      await pop3.expect(/\+OK .*\r\n/);
+      pop3.send(`USER ${user}\r\nPASS pw\r\n`);
+      assert.match(await pop3.expect(/\+OK logged in on .*\r\n/), new RegExp(`on ${home.replace(/\./g, '\\.')}`));
+      assert.deepEqual(await affinity(user), [{ user, server: home, sessions: 2 }]);
+      imap.end();
+      pop3.end();
+      for (let i = 0; i < 50 && (await affinity(user)).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(await affinity(user), []);
+      const later = await curl(['-u', `${user}:pw`, url('pop3')]);
+      assert.equal(later.code, 0, later.err);
+      assert.equal(logins('pop3', user).at(-1), other, 'with no session open, the drained server takes no new one');
+    } finally {
+      await api('PATCH', `/services/pop3/servers/${drained}`, { weight: 1 });
+    }
+  });
+
+  it('a failed backend login is passed back unchanged and the client may log in again', async () => {
+    const c = await LineClient.connect(port['imap'] as number);
+    await c.expect(/\* OK .*\r\n/);
+    c.send('a LOGIN bob wrong\r\n');
+    assert.match(await c.expect(/a NO .*\r\n/), /a NO \[AUTHENTICATIONFAILED\] Wrong password on mail2\.example\.org\r\n$/);
+    c.send('b LOGIN bob right\r\n');
+    await c.expect(/b OK LOGIN completed on mail2\.example\.org\r\n/);
+    c.end();
   });
 
   it('a hostile user name is an unknown user, never a wildcard', async () => {

@@ -1,6 +1,7 @@
 // Small mail servers for the mail farm tests: each speaks just enough IMAP, POP3 or SMTP to take a login (LOGIN,
 // AUTHENTICATE PLAIN/LOGIN, USER/PASS, AUTH PLAIN/LOGIN) or a delivery (MAIL, RCPT, DATA), and records who logged
-// in (or which recipient was given) on which server. Any password is accepted: yoke's routing is what is tested.
+// in (or which recipient was given) on which server. Any password is accepted (but IMAP LOGIN refuses the password
+// `wrong`, to see a failed login passed back): yoke's routing is what is tested.
 import net from 'node:net';
 
 export type Proto = 'imap' | 'pop3' | 'smtp';
@@ -87,7 +88,11 @@ export function fakeMail(name: string, proto: Proto, seen: Seen[], port = 0): Pr
       const [tag = '*', cmd = '', ...rest] = line.split(' ');
       const args = rest.join(' ');
       switch (cmd.toUpperCase()) {
-        case 'LOGIN': note('login', astring(args)); say(`${tag} OK LOGIN completed on ${name}\r\n`); return;
+        case 'LOGIN':
+          if (/ "?wrong"?$/.test(args)) { say(`${tag} NO [AUTHENTICATIONFAILED] Wrong password on ${name}\r\n`); return; }
+          note('login', astring(args));
+          say(`${tag} OK LOGIN completed on ${name}\r\n`);
+          return;
         case 'AUTHENTICATE':
           if (rest[0]?.toUpperCase() === 'PLAIN') {
             say('+ \r\n');
