@@ -38,6 +38,8 @@ export const DEFAULTS = deepFreeze({
   directory_tls: { verify: true },
   /** `services[].notify.*` */
   notify: { timeout: '10s', at_shutdown: false },
+  /** `services[].*` of the mail modes: the time a client has to log in. */
+  mail: { login_timeout: '30s' },
   /** `services[].smtp.*`: mode smtp takes AUTH (submission) and MAIL without AUTH (delivery); the greeting's name. */
   smtp: { auth: true, delivery: true, hostname: 'yoke' },
 } as const);
@@ -59,5 +61,6 @@ export const DEFAULT_PLACES: { readonly [G in keyof typeof DEFAULTS]: string } =
   directory: 'directories.*.ldap.',
   directory_tls: 'directories.*.ldap.tls.',
   notify: 'services[].notify.',
+  mail: 'services[].',
   smtp: 'services[].smtp.',
 };

@@ -40,7 +40,7 @@ interface RawService extends RawPool {
   name: string; listen: string; mode?: ServiceConfig['mode'];
   proxy_protocol?: 'off' | 'v1' | 'v2'; max_conns?: number; connect_timeout?: string; retries?: number; tls?: { cert: string; key: string };
   directory?: string;
-  tls_mode?: MailSpec['tlsMode']; smtp?: { auth?: boolean; delivery?: boolean; hostname?: string };
+  tls_mode?: MailSpec['tlsMode']; login_timeout?: string; smtp?: { auth?: boolean; delivery?: boolean; hostname?: string };
   routes?: RawRoute[]; pools?: Record<string, RawPool>;
 }
 interface RawRoute {
@@ -103,7 +103,9 @@ function service(s: RawService, secrets: ReadonlyMap<string, string>): ServiceCo
 /** A mail service's TLS mode (starttls when it has a certificate, else off) and SMTP roles. */
 function mail(s: RawService): MailSpec {
   const smtp = { ...DEFAULTS.smtp, ...s.smtp };
-  return { tlsMode: s.tls_mode ?? (s.tls === undefined ? 'off' : 'starttls'), smtp: { auth: smtp.auth, delivery: smtp.delivery, hostname: smtp.hostname } };
+  return {
+    tlsMode: s.tls_mode ?? (s.tls === undefined ? 'off' : 'starttls'), loginTimeoutMs: parseDuration(s.login_timeout ?? DEFAULTS.mail.login_timeout), smtp: { auth: smtp.auth, delivery: smtp.delivery, hostname: smtp.hostname },
+  };
 }
 
 function directory(name: string, d: RawDirectory, secrets: ReadonlyMap<string, string>): DirectorySpec {

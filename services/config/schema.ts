@@ -223,6 +223,7 @@ const service = object({
   proxy_protocol: { type: 'string', enum: ['off', 'v1', 'v2'], default: S.proxy_protocol },
   tls: object({ cert: formatted('secret'), key: formatted('secret') }, ['cert', 'key']),
   tls_mode: { type: 'string', enum: ['off', 'starttls', 'required', 'implicit'] },
+  login_timeout: duration(DEFAULTS.mail.login_timeout),
   smtp: object({
     auth: { ...BOOLEAN, default: DEFAULTS.smtp.auth },
     delivery: { ...BOOLEAN, default: DEFAULTS.smtp.delivery },

@@ -205,6 +205,10 @@ function checkMailKeys(tree: CheckedTree, at: Segment[], mode: string, hasTls: b
   } else if (typeof tlsMode === 'string' && tlsMode !== 'off' && !hasTls) {
     faults.push({ path: where, aim: 'value', code: 'E_CONFIG_INVALID', message: `${label(where)}: tls_mode ${tlsMode} needs a certificate: add tls: { cert, key } to the service, or write off` });
   }
+  const login = [...at, 'login_timeout'];
+  if (tree.raw(login) !== undefined && !isMailMode(mode)) {
+    faults.push({ path: login, aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(login)}: login_timeout is for mode imap, pop3 and smtp` });
+  }
   const smtp = [...at, 'smtp'];
   if (tree.raw(smtp) !== undefined && mode !== 'smtp') {
     faults.push({ path: smtp, aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(smtp)}: smtp settings are for mode smtp` });

@@ -21,10 +21,8 @@ import { isMailMode, type MailSpec } from './settings.ts';
 /** Published for every routed login or recipient: `{ service, user, server, why }`, or `{ service, user, failure }`. */
 export const mailRouteChannel = channel('yoke:mail:route');
 
-/** Fixed limits of the mail front. */
+/** Fixed limits of the mail front (the login deadline is the service's login_timeout). */
 export const MAIL_LIMITS = Object.freeze({
-  /** A client must be logged in (piping) within this: the protocol's timeout words, then close. */
-  loginTimeoutMs: 30_000,
   /** After yoke's last words, the client has this long to read them before the socket is destroyed. */
   lingerMs: 5_000,
 });
@@ -39,7 +37,7 @@ export interface MailDeps {
 /** The mail settings of a service's spec (the config layer puts them on mail services). */
 export function mailSpecOf(service: VirtualService): MailSpec {
   const spec = service.spec as { mail?: MailSpec; directory?: string };
-  return spec.mail ?? { tlsMode: 'off', smtp: { auth: true, delivery: true, hostname: 'yoke' } };
+  return spec.mail ?? { tlsMode: 'off', loginTimeoutMs: 30_000, smtp: { auth: true, delivery: true, hostname: 'yoke' } };
 }
 
 const contexts = new WeakMap<TlsTerminationSpec, tls.SecureContext>();
@@ -117,7 +115,7 @@ class MailConnection implements ServiceConnection {
     this.plane = plane;
     this.#plain = socket;
     this.client = socket;
-    this.expiresAt = plane.ctx.clock.now() + MAIL_LIMITS.loginTimeoutMs;
+    this.expiresAt = plane.ctx.clock.now() + mailSpecOf(plane.service).loginTimeoutMs;
     plane.ctx.wheel.schedule(this);
   }
 

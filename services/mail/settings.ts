@@ -5,6 +5,8 @@ export interface MailSpec {
    * mail before it); implicit (TLS from the first byte: 993, 995, 465). Every mode but off needs the service's tls.
    */
   readonly tlsMode: 'off' | 'starttls' | 'required' | 'implicit';
+  /** A client must be logged in (its session piped) within this, or it gets the protocol's timeout words. */
+  readonly loginTimeoutMs: number;
   /** mode smtp: take AUTH (submission), take MAIL without AUTH (delivery), and the name in the greeting. */
   readonly smtp: { readonly auth: boolean; readonly delivery: boolean; readonly hostname: string };
 }

@@ -66,6 +66,7 @@ describe('the shared examples', () => {
     assert.deepEqual(where(r), []);
     assert.deepEqual(r.config?.services.map((s) => [s.mode, s.directory, s.mail?.tlsMode]), [['imap', 'people', 'off'], ['pop3', 'people', 'off'], ['smtp', 'people', 'off']]);
     assert.deepEqual(r.config?.services[2]?.mail?.smtp, { auth: true, delivery: true, hostname: 'yoke' });
+    assert.equal(r.config?.services[0]?.mail?.loginTimeoutMs, 30_000);
     assert.equal(r.config?.directories.get('people')?.hostAttribute, 'mailHost');
   });
 

@@ -49,7 +49,7 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
     pki = makePki();
     slapd = await startSlapd({ people: PEOPLE_LIST });
     for (const server of SERVERS) for (const proto of PROTOS) backends.set(`${server}/${proto}`, await fakeMail(server, proto, seen));
-    const names = ['imap', 'pop3', 'smtp', 'imaps', 'imapreq', 'pop3req', 'smtpreq', 'nodir', 'admin'];
+    const names = ['imap', 'pop3', 'smtp', 'imaps', 'imapreq', 'pop3req', 'smtpreq', 'nodir', 'admin', 'slowimap', 'slowsmtp'];
     const ports = await freePorts(names.length);
     names.forEach((n, i) => { port[n] = ports[i] as number; });
     dir = mkdtempSync(join(tmpdir(), 'yoke-mail-'));
@@ -81,6 +81,8 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
       svc('pop3req', 'pop3', '    directory: people', tlsKeys, '    tls_mode: required'),
       svc('smtpreq', 'smtp', '    directory: people', tlsKeys, '    tls_mode: required', '    smtp: { delivery: false }'),
       svc('nodir', 'imap'),
+      svc('slowimap', 'imap', '    directory: people', '    login_timeout: 1s'),
+      svc('slowsmtp', 'smtp', '    directory: people', '    login_timeout: 1s'),
       '',
     ].join('\n'));
     run = await startYoke(file, { LDAP_PASSWORD: ADMIN_PASSWORD, ADMIN_TOKEN: TOKEN }, 'admin API up');
@@ -295,6 +297,30 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
     smtp.send(`EHLO ${'x'.repeat(20000)}\r\n`);
     await smtp.expect(/500 5\.5\.6 .*\r\n/);
     await smtp.closed;
+  });
+
+  it('a client that does not log in within login_timeout gets the protocol\u2019s words and is closed; a logged-in one stays', async () => {
+    const started = Date.now();
+    const idle = await LineClient.connect(port['slowimap'] as number);
+    await idle.expect(/\* OK .*\r\n/);
+    idle.send('a CAPABILITY\r\n');
+    await idle.expect(/a OK .*\r\n/);
+    await idle.expect(/\* BYE Login timeout\r\n/, 5000);
+    await idle.closed;
+    const took = Date.now() - started;
+    assert.ok(took >= 900 && took < 4000, `closed after ${took} ms`);
+    const smtp = await LineClient.connect(port['slowsmtp'] as number);
+    await smtp.expect(/220 .*\r\n/);
+    await smtp.expect(/421 4\.4\.2 .*\r\n/, 5000);
+    await smtp.closed;
+    const busy = await LineClient.connect(port['slowimap'] as number);
+    await busy.expect(/\* OK .*\r\n/);
+    busy.send('a LOGIN alice pw\r\n');
+    await busy.expect(/a OK .*\r\n/);
+    await new Promise((r) => setTimeout(r, 2500));
+    busy.send('b NOOP\r\n');
+    await busy.expect(/b OK .*\r\n/);
+    busy.end();
   });
 
   it('a backend killed mid-session ends the client\u2019s session; the next login is answered again', async () => {
