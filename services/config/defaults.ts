@@ -40,6 +40,8 @@ export const DEFAULTS = deepFreeze({
   notify: { timeout: '10s', at_shutdown: false },
   /** `services[].*` of the mail modes: the time a client has to log in. */
   mail: { login_timeout: '30s' },
+  /** `services[].backend_tls.*`: TLS from yoke to the mail servers (implicit: 993, 995, 465). */
+  backend_tls: { verify: true },
   /** `services[].smtp.*`: mode smtp takes AUTH (submission) and MAIL without AUTH (delivery); the greeting's name. */
   smtp: { auth: true, delivery: true, hostname: 'yoke' },
 } as const);
@@ -62,5 +64,6 @@ export const DEFAULT_PLACES: { readonly [G in keyof typeof DEFAULTS]: string } =
   directory_tls: 'directories.*.ldap.tls.',
   notify: 'services[].notify.',
   mail: 'services[].',
+  backend_tls: 'services[].backend_tls.',
   smtp: 'services[].smtp.',
 };

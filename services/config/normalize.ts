@@ -40,7 +40,7 @@ interface RawService extends RawPool {
   name: string; listen: string; mode?: ServiceConfig['mode'];
   proxy_protocol?: 'off' | 'v1' | 'v2'; max_conns?: number; connect_timeout?: string; retries?: number; tls?: { cert: string; key: string };
   directory?: string;
-  tls_mode?: MailSpec['tlsMode']; login_timeout?: string; smtp?: { auth?: boolean; delivery?: boolean; hostname?: string };
+  tls_mode?: MailSpec['tlsMode']; login_timeout?: string; backend_tls?: { verify?: boolean; ca?: string; server_name?: string }; smtp?: { auth?: boolean; delivery?: boolean; hostname?: string };
   routes?: RawRoute[]; pools?: Record<string, RawPool>;
 }
 interface RawRoute {
@@ -87,7 +87,7 @@ function service(s: RawService, secrets: ReadonlyMap<string, string>): ServiceCo
     retries: d.retries,
     tls: s.tls && { cert: secrets.get(s.tls.cert) ?? '', key: secrets.get(s.tls.key) ?? '' },
     ...(s.directory === undefined ? {} : { directory: s.directory }),
-    ...(d.mode === 'imap' || d.mode === 'pop3' || d.mode === 'smtp' ? { mail: mail(s) } : {}),
+    ...(d.mode === 'imap' || d.mode === 'pop3' || d.mode === 'smtp' ? { mail: mail(s, secrets) } : {}),
     ...pool(s, s.sticky, secrets),
   };
   if (s.pools === undefined) return front;
@@ -101,10 +101,14 @@ function service(s: RawService, secrets: ReadonlyMap<string, string>): ServiceCo
 }
 
 /** A mail service's TLS mode (starttls when it has a certificate, else off) and SMTP roles. */
-function mail(s: RawService): MailSpec {
+function mail(s: RawService, secrets: ReadonlyMap<string, string>): MailSpec {
   const smtp = { ...DEFAULTS.smtp, ...s.smtp };
   return {
-    tlsMode: s.tls_mode ?? (s.tls === undefined ? 'off' : 'starttls'), loginTimeoutMs: parseDuration(s.login_timeout ?? DEFAULTS.mail.login_timeout), smtp: { auth: smtp.auth, delivery: smtp.delivery, hostname: smtp.hostname },
+    tlsMode: s.tls_mode ?? (s.tls === undefined ? 'off' : 'starttls'), loginTimeoutMs: parseDuration(s.login_timeout ?? DEFAULTS.mail.login_timeout),
+    backendTls: s.backend_tls && {
+      verify: s.backend_tls.verify ?? DEFAULTS.backend_tls.verify, ca: s.backend_tls.ca === undefined ? undefined : secrets.get(s.backend_tls.ca), serverName: s.backend_tls.server_name,
+    },
+    smtp: { auth: smtp.auth, delivery: smtp.delivery, hostname: smtp.hostname },
   };
 }
 

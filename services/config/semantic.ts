@@ -96,6 +96,7 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
   for (const i of Array.isArray(tree.raw(['services'])) ? (tree.raw(['services']) as unknown[]).keys() : []) {
     secret(['services', i, 'tls', 'cert']);
     secret(['services', i, 'tls', 'key']);
+    secret(['services', i, 'backend_tls', 'ca']);
     const tls = tree.raw(['services', i, 'tls']);
     const mode = tree.valid(['services', i, 'mode'], DEFAULTS.service.mode);
     const cert = secrets.get(String(tree.valid(['services', i, 'tls', 'cert'])));
@@ -205,9 +206,11 @@ function checkMailKeys(tree: CheckedTree, at: Segment[], mode: string, hasTls: b
   } else if (typeof tlsMode === 'string' && tlsMode !== 'off' && !hasTls) {
     faults.push({ path: where, aim: 'value', code: 'E_CONFIG_INVALID', message: `${label(where)}: tls_mode ${tlsMode} needs a certificate: add tls: { cert, key } to the service, or write off` });
   }
-  const login = [...at, 'login_timeout'];
-  if (tree.raw(login) !== undefined && !isMailMode(mode)) {
-    faults.push({ path: login, aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(login)}: login_timeout is for mode imap, pop3 and smtp` });
+  for (const key of ['login_timeout', 'backend_tls']) {
+    const path = [...at, key];
+    if (tree.raw(path) !== undefined && !isMailMode(mode)) {
+      faults.push({ path, aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(path)}: ${key} is for mode imap, pop3 and smtp` });
+    }
   }
   const smtp = [...at, 'smtp'];
   if (tree.raw(smtp) !== undefined && mode !== 'smtp') {

@@ -16,7 +16,7 @@ import type { LookupAnswer, MailAction, MailEvent } from '../../l7/mail/types.ts
 import { startDialogue, type Dialogue } from './dialogue.ts';
 import type { Directory } from './directory.ts';
 import type { MailRouter } from './router.ts';
-import { isMailMode, type MailSpec } from './settings.ts';
+import { isMailMode, type BackendTls, type MailSpec } from './settings.ts';
 
 /** Published for every routed login or recipient: `{ service, user, server, why }`, or `{ service, user, failure }`. */
 export const mailRouteChannel = channel('yoke:mail:route');
@@ -37,7 +37,20 @@ export interface MailDeps {
 /** The mail settings of a service's spec (the config layer puts them on mail services). */
 export function mailSpecOf(service: VirtualService): MailSpec {
   const spec = service.spec as { mail?: MailSpec; directory?: string };
-  return spec.mail ?? { tlsMode: 'off', loginTimeoutMs: 30_000, smtp: { auth: true, delivery: true, hostname: 'yoke' } };
+  return spec.mail ?? { tlsMode: 'off', loginTimeoutMs: 30_000, backendTls: undefined, smtp: { auth: true, delivery: true, hostname: 'yoke' } };
+}
+
+/** tls.connect options for a mail server: its CA, whether to verify, and the name to send and check. */
+function backendTlsOptions(b: BackendTls, server: RealServer): tls.ConnectionOptions {
+  const name = b.serverName ?? server.name ?? server.address.host;
+  return {
+    // Node passes allowHalfOpen on to the TLSSocket; its types leave it out of tls.connect's options.
+    ...({ allowHalfOpen: true } as tls.ConnectionOptions),
+    rejectUnauthorized: b.verify,
+    ...(b.ca === undefined ? {} : { ca: b.ca }),
+    // SNI takes no IP address (RFC 6066 3); Node then checks the certificate against the host connected to.
+    ...(net.isIP(name) === 0 ? { servername: name } : {}),
+  };
 }
 
 const contexts = new WeakMap<TlsTerminationSpec, tls.SecureContext>();
@@ -254,7 +267,10 @@ class MailConnection implements ServiceConnection {
     this.tried = undefined;
     if (!service.assignSticky(this, id) || this.server !== target) { service.release(this); fail('the server cannot take the session'); return; }
     if (this.#user !== undefined) { this.plane.deps.router.enter(this.#user, target); this.#held = { user: this.#user, server: target }; }
-    const backend = net.connect({ host: target.address.host, port: target.address.port, allowHalfOpen: true });
+    const backendTls = mailSpecOf(service).backendTls;
+    const backend = backendTls === undefined
+      ? net.connect({ host: target.address.host, port: target.address.port, allowHalfOpen: true })
+      : tls.connect({ host: target.address.host, port: target.address.port, ...backendTlsOptions(backendTls, target) });
     this.#backend = backend;
     backend.setNoDelay(true);
     backend.setTimeout(service.spec.connectTimeoutMs);
@@ -266,7 +282,7 @@ class MailConnection implements ServiceConnection {
       if (this.#piping) { this.close('server-error'); return; }
       this.#feed({ type: 'backend-failed', reason });
     };
-    backend.on('connect', () => { connected = true; backend.setTimeout(0); service.serverWorked(target); });
+    backend.on(backendTls === undefined ? 'connect' : 'secureConnect', () => { connected = true; backend.setTimeout(0); service.serverWorked(target); });
     backend.on('timeout', () => broken('connect timeout'));
     backend.on('error', (err: NodeJS.ErrnoException) => {
       if (connected && this.#piping) service.serverFailed(target);

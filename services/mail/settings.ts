@@ -7,8 +7,19 @@ export interface MailSpec {
   readonly tlsMode: 'off' | 'starttls' | 'required' | 'implicit';
   /** A client must be logged in (its session piped) within this, or it gets the protocol's timeout words. */
   readonly loginTimeoutMs: number;
+  /** TLS to the mail servers from the first byte (their 993, 995, 465); undefined = plain TCP. */
+  readonly backendTls: BackendTls | undefined;
   /** mode smtp: take AUTH (submission), take MAIL without AUTH (delivery), and the name in the greeting. */
   readonly smtp: { readonly auth: boolean; readonly delivery: boolean; readonly hostname: string };
+}
+
+/** How yoke checks a mail server's certificate. */
+export interface BackendTls {
+  readonly verify: boolean;
+  /** PEM of the CA to trust instead of the system's. */
+  readonly ca: string | undefined;
+  /** The name to send (SNI) and to check the certificate against; undefined = the server's name, else its address host. */
+  readonly serverName: string | undefined;
 }
 
 /** The modes the mail plane runs. */

@@ -32,6 +32,7 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
   const port: Record<string, number> = {};
   let run: Running;
   let dir: string;
+  let secureBackend: FakeMail;
 
   const logins = (proto: Proto, user: string) => seen.filter((s) => s.proto === proto && s.kind === 'login' && s.user === user).map((s) => s.server);
   const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
@@ -49,7 +50,7 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
     pki = makePki();
     slapd = await startSlapd({ people: PEOPLE_LIST });
     for (const server of SERVERS) for (const proto of PROTOS) backends.set(`${server}/${proto}`, await fakeMail(server, proto, seen));
-    const names = ['imap', 'pop3', 'smtp', 'imaps', 'imapreq', 'pop3req', 'smtpreq', 'nodir', 'admin', 'slowimap', 'slowsmtp'];
+    const names = ['imap', 'pop3', 'smtp', 'imaps', 'imapreq', 'pop3req', 'smtpreq', 'nodir', 'admin', 'slowimap', 'slowsmtp', 'tlsback', 'tlsbad'];
     const ports = await freePorts(names.length);
     names.forEach((n, i) => { port[n] = ports[i] as number; });
     dir = mkdtempSync(join(tmpdir(), 'yoke-mail-'));
@@ -60,6 +61,8 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
     const svc = (name: string, proto: Proto, ...extra: string[]) => [
       `  - name: ${name}`, `    listen: 127.0.0.1:${port[name]}`, `    mode: ${proto}`, `    connect_timeout: 1s`, ...extra, servers(proto),
     ].join('\n');
+    secureBackend = await fakeMail('mail1.example.org', 'imap', seen, 0, { cert: pki.cert, key: pki.key });
+    const secureServers = `    servers:\n      - { name: mail1.example.org, address: 127.0.0.1:${secureBackend.port} }`;
     const file = writeConfig([
       `admin: { listen: 127.0.0.1:${port['admin']}, token: env:ADMIN_TOKEN }`,
       'directories:',
@@ -83,6 +86,9 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
       svc('nodir', 'imap'),
       svc('slowimap', 'imap', '    directory: people', '    login_timeout: 1s'),
       svc('slowsmtp', 'smtp', '    directory: people', '    login_timeout: 1s'),
+      [`  - name: tlsback`, `    listen: 127.0.0.1:${port['tlsback']}`, '    mode: imap',
+        `    backend_tls: { ca: "file:${pki.caPath}", server_name: check.example }`, secureServers].join('\n'),
+      [`  - name: tlsbad`, `    listen: 127.0.0.1:${port['tlsbad']}`, '    mode: imap', '    backend_tls: { server_name: check.example }', secureServers].join('\n'),
       '',
     ].join('\n'));
     run = await startYoke(file, { LDAP_PASSWORD: ADMIN_PASSWORD, ADMIN_TOKEN: TOKEN }, 'admin API up');
@@ -91,7 +97,7 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
   after(async () => {
     run.child.kill('SIGKILL');
     await run.exited;
-    await Promise.all([...backends.values()].map((b) => b.close()));
+    await Promise.all([...backends.values(), secureBackend].map((b) => b.close()));
     await slapd.remove();
     pki.remove();
   });
@@ -258,6 +264,18 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
     assert.match(out, /\* OK \[CAPABILITY [^\]]*\] yoke ready/);
     assert.doesNotMatch(out, /STARTTLS/);
     assert.match(out, /a OK LOGIN completed on mail2\.example\.org/);
+  });
+
+  it('backend_tls: the login goes to the mail server over TLS, verified with the configured CA; a certificate that fails verification is a temporary failure', async () => {
+    const r = await curl(['-u', 'tlsuser:pw', url('imap', 'tlsback')]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(logins('imap', 'tlsuser'), ['mail1.example.org']);
+    const c = await LineClient.connect(port['tlsbad'] as number);
+    await c.expect(/\* OK .*\r\n/);
+    c.send('a LOGIN tlsuser2 pw\r\n');
+    await c.expect(/a NO \[UNAVAILABLE\] .*\r\n/);
+    c.end();
+    assert.deepEqual(logins('imap', 'tlsuser2'), []);
   });
 
   it('SMTP delivery: recipients on another server than the first get 451 4.3.0; the message goes whole to the first one\u2019s server', async () => {

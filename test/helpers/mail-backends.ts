@@ -3,6 +3,7 @@
 // in (or which recipient was given) on which server. Any password is accepted (but IMAP LOGIN refuses the password
 // `wrong`, to see a failed login passed back): yoke's routing is what is tested.
 import net from 'node:net';
+import tls from 'node:tls';
 
 export type Proto = 'imap' | 'pop3' | 'smtp';
 
@@ -47,10 +48,13 @@ function astring(text: string): string {
   return out;
 }
 
-/** Starts a fake `proto` server called `name` on 127.0.0.1 (port 0 unless given); `seen` collects what it saw. */
-export function fakeMail(name: string, proto: Proto, seen: Seen[], port = 0): Promise<FakeMail> {
+/**
+ * Starts a fake `proto` server called `name` on 127.0.0.1 (port 0 unless given); `seen` collects what it saw. With
+ * `identity` it speaks TLS from the first byte (993, 995, 465).
+ */
+export function fakeMail(name: string, proto: Proto, seen: Seen[], port = 0, identity?: { cert: string; key: string }): Promise<FakeMail> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((sock) => {
+  const session = (sock: net.Socket): void => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => {});
@@ -147,7 +151,9 @@ export function fakeMail(name: string, proto: Proto, seen: Seen[], port = 0): Pr
       if (up === 'QUIT') { say(`221 2.0.0 ${name} bye\r\n`); sock.end(); return; }
       say('250 2.0.0 Ok\r\n');
     }
-  });
+  };
+  const server = identity === undefined ? net.createServer(session) : tls.createServer({ ...identity }, session);
+  server.on('tlsClientError', () => {});
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => {
     resolve({
       name, proto, sockets,
