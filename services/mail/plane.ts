@@ -119,6 +119,8 @@ class MailConnection implements ServiceConnection {
   /** The affinity entry this session holds. */
   #held: { readonly user: string; readonly server: RealServer } | undefined = undefined;
   #piping = false;
+  /** The client half-closed before its login was piped. */
+  #ended = false;
   /** yoke said its last words and ended the client; the socket is destroyed after lingerMs at the latest. */
   #closing = false;
   gone = false;
@@ -195,7 +197,9 @@ class MailConnection implements ServiceConnection {
 
   #clientEnded(): void {
     if (this.#piping) { this.#backend?.end(); this.#halfClosed(); return; }
-    this.close('client-error'); // gone before the login finished: nothing to answer
+    // Half-closed before the login was piped: what it sent is still answered; once piped the server gets the FIN.
+    // A dialogue left waiting for more commands ends at the login deadline.
+    this.#ended = true;
   }
 
   #clientClosed(): void {
@@ -319,6 +323,7 @@ class MailConnection implements ServiceConnection {
     if (toClient.length > 0) { Counters.countOut(service.stats, this.server.stats, toClient.length); this.client.write(toClient); }
     if (toBackend.length > 0) { Counters.countIn(service.stats, this.server.stats, toBackend.length); backend.write(toBackend); }
     this.#touch();
+    if (this.#ended) { backend.end(); this.#halfClosed(); }
   }
 
   #touch(): void {

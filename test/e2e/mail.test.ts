@@ -204,6 +204,17 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
     c.end();
   });
 
+  it('a client that half-closes after pipelining its login and commands gets every answer, then the session ends', async () => {
+    const c = await LineClient.connect(port['imap'] as number);
+    await c.expect(/\* OK .*\r\n/);
+    c.send('a LOGIN alice pw\r\nb LIST "" *\r\nc LOGOUT\r\n');
+    c.socket.end();
+    await c.expect(/a OK LOGIN completed on mail1\.example\.org\r\n/);
+    await c.expect(/\* LIST \(\) "\/" mail1\.example\.org\r\nb OK .*\r\n/);
+    await c.expect(/c OK LOGOUT completed\r\n/);
+    await c.closed;
+  });
+
   it('a hostile user name is an unknown user, never a wildcard', async () => {
     const c = await LineClient.connect(port['imap'] as number);
     await c.expect(/\* OK .*\r\n/);
