@@ -1,5 +1,5 @@
 // Operating the mail farm: directories across reloads (kept when unchanged, opened anew when changed, closed when
-// removed) and passive health (a mail server that refuses connects goes down; its hashed users move, its homed
+// removed), a directory that does not answer, and passive health (a mail server that refuses connects goes down; its hashed users move, its homed
 // users get a temporary failure).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ describe('operating the mail farm', () => {
     `admin: { listen: 127.0.0.1:${adminPort}, token: env:ADMIN_TOKEN }`,
     ...(directory === undefined ? [] : [
       'directories:', '  people:', '    ldap:', `      url: ${slapd.url}`, `      bind_dn: ${ADMIN_DN}`, '      password: env:LDAP_PASSWORD',
-      `      base: ${PEOPLE}`, `      cache: ${directory}`,
+      `      base: ${PEOPLE}`, `      cache: ${directory}`, '      timeout: 1s',
     ]),
     'services:',
     '  - name: imap',
@@ -81,6 +81,24 @@ describe('operating the mail farm', () => {
     assert.match(await login('nobody-in-ldap'), /^mail[12]\.example\.org$/, 'without a directory every user is hashed');
     writeFileSync(file, config('60s'));
     await api('POST', '/reload');
+  });
+
+  it('a directory that does not answer (slapd stopped with SIGSTOP): a temporary failure after its timeout; answering again: logins work', async () => {
+    const pid = slapd.pid as number;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const c = await LineClient.connect(imapPort);
+      await c.expect(/\* OK .*\r\n/);
+      const started = Date.now();
+      c.send('a LOGIN user9 pw\r\n');
+      await c.expect(/a NO \[UNAVAILABLE\] .*\r\n/, 5000);
+      const took = Date.now() - started;
+      assert.ok(took >= 900 && took < 3000, `answered after ${took} ms`);
+      c.end();
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    assert.match(await login('user9'), /^mail[12]\.example\.org$/);
   });
 
   it('passive health: a mail server refusing connects goes down; its homed users get a temporary failure, its hashed users move', async () => {
