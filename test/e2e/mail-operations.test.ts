@@ -1,6 +1,6 @@
 // Operating the mail farm: directories across reloads (kept when unchanged, opened anew when changed, closed when
-// removed), a directory that does not answer, and passive health (a mail server that refuses connects goes down; its hashed users move, its homed
-// users get a temporary failure).
+// removed), a directory that does not answer, and passive health (a mail server that refuses connects goes down;
+// its hashed users move, its homed users get a temporary failure).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
