@@ -159,11 +159,13 @@ export class Daemon {
       return { ok: false, problems: [msg] };
     }
     const previous = new Map(this.directories);
-    this.#useDirectories(directories);
+    this.#useDirectories(directories, false);
     try {
       await this.director.apply(config.services, config.timeouts);
+      closeUnused(previous, directories);
     } catch (err) {
-      this.#useDirectories(previous);
+      closeUnused(directories, previous);
+      this.#useDirectories(previous, false);
       const msg = err instanceof Error ? err.message : String(err);
       this.log.error({ err: msg }, 'reload rejected; the running config stays');
       return { ok: false, problems: [msg] };
@@ -187,9 +189,12 @@ export class Daemon {
     return next;
   }
 
-  /** Switches to `next`; a running directory not in it is closed (sessions already routed are unaffected). */
-  #useDirectories(next: Map<string, Directory>): void {
-    for (const [name, d] of this.directories) if (next.get(name) !== d) void d.close();
+  /**
+   * Switches to `next`; with `close`, a running directory not in it is closed (sessions already routed are
+   * unaffected). A reload switches without closing until the services are applied, so a failed one can switch back.
+   */
+  #useDirectories(next: Map<string, Directory>, close = true): void {
+    if (close) closeUnused(this.directories, next);
     this.directories.clear();
     for (const [name, d] of next) this.directories.set(name, d);
   }
@@ -207,6 +212,11 @@ export class Daemon {
     for (const hook of this.#stopHooks) hook();
     this.log.info('stopped');
   }
+}
+
+/** Closes the directories of `from` that `to` does not hold. */
+function closeUnused(from: ReadonlyMap<string, Directory>, to: ReadonlyMap<string, Directory>): void {
+  for (const [name, d] of from) if (to.get(name) !== d) void d.close();
 }
 
 /** A mode tls client closed before routing: told to the refusal log (rate-limited there), never per byte. */

@@ -3,6 +3,7 @@
 // its hashed users move, its homed users get a temporary failure).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { freePorts, startYoke, writeConfig, type Running } from '../helpers/daemon.ts';
 import { fakeMail, type FakeMail, type Seen } from '../helpers/mail-backends.ts';
@@ -81,6 +82,24 @@ describe('operating the mail farm', () => {
     assert.match(await login('nobody-in-ldap'), /^mail[12]\.example\.org$/, 'without a directory every user is hashed');
     writeFileSync(file, config('60s'));
     await api('POST', '/reload');
+  });
+
+  it('a reload that fails to apply (a listen address taken) keeps the running directory open and in use', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    try {
+      const lookups = (await directories())['people']?.lookups ?? 0;
+      writeFileSync(file, `${config('15s')}  - name: clash\n    listen: 127.0.0.1:${taken}\n    servers: [{ address: 127.0.0.1:9 }]\n`);
+      const res = await fetch(`http://127.0.0.1:${adminPort}/api/v1/reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.equal(res.status, 422);
+      assert.equal(await login('user8'), await login('user8'));
+      assert.match(await login('user8'), /^mail[12]\.example\.org$/);
+      assert.ok(((await directories())['people']?.lookups ?? 0) > lookups, 'the same directory answered');
+    } finally {
+      writeFileSync(file, config('60s'));
+      await new Promise((r) => blocker.close(r));
+    }
   });
 
   it('a directory that does not answer (slapd stopped with SIGSTOP): a temporary failure after its timeout; answering again: logins work', async () => {
