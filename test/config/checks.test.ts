@@ -342,6 +342,29 @@ describe('features of later versions', () => {
     ]);
   });
 
+  it('the mail keys: tls_mode other than off needs tls; tls_mode, login_timeout and backend_tls need a mail mode, smtp mode smtp; smtp needs auth or delivery', () => {
+    const r = check(yaml('services:',
+      ...svc('a', '127.0.0.1:80', ONE_SERVER, '    mode: imap', '    tls_mode: required'),
+      ...svc('b', '127.0.0.1:81', ONE_SERVER, '    mode: http', '    tls_mode: off', '    login_timeout: 5s', '    backend_tls: { verify: false }'),
+      ...svc('c', '127.0.0.1:82', ONE_SERVER, '    mode: pop3', '    smtp: { auth: true }'),
+      ...svc('d', '127.0.0.1:83', ONE_SERVER, '    mode: smtp', '    smtp: { auth: false, delivery: false }'),
+      ...svc('e', '127.0.0.1:84', ONE_SERVER, '    mode: smtp', '    tls_mode: off', '    login_timeout: 5s', '    backend_tls: { ca: env:CA, server_name: mx.test }', '    smtp: { delivery: false, hostname: mx.example.org }'),
+    ), { CA: 'pem' });
+    assert.deepEqual(printed(r), [
+      't.yaml:6:15: services[0].tls_mode: tls_mode required needs a certificate: add tls: { cert, key } to the service, or write off',
+      't.yaml:11:5: services[1].tls_mode: tls_mode is for mode imap, pop3 and smtp; mode http terminates TLS whenever tls is set',
+      't.yaml:12:5: services[1].login_timeout: login_timeout is for mode imap, pop3 and smtp',
+      't.yaml:13:5: services[1].backend_tls: backend_tls is for mode imap, pop3 and smtp',
+      't.yaml:18:5: services[2].smtp: smtp settings are for mode smtp',
+      't.yaml:23:5: services[3].smtp: with auth and delivery both false no client could send mail: turn one on',
+    ]);
+    const ok = check(yaml('services:', ...svc('e', '127.0.0.1:84', ONE_SERVER, '    mode: smtp', '    login_timeout: 5s', '    backend_tls: { ca: env:CA }', '    smtp: { delivery: false }')), { CA: 'pem' });
+    assert.deepEqual(printed(ok), []);
+    assert.deepEqual(ok.config?.services[0]?.mail, {
+      tlsMode: 'off', loginTimeoutMs: 5000, backendTls: { verify: true, ca: 'pem', serverName: undefined }, smtp: { auth: true, delivery: false, hostname: 'yoke' },
+    });
+  });
+
   it('a server may have its own check and hooks; quorum and notify are per service', () => {
     const r = check(yaml('services:',
       ...svc('a', '127.0.0.1:80', '    servers:', '      - address: 127.0.0.1:9001', '        health: { type: tcp, port: 9999 }', '        notify: { down: "logger down" }', '      - address: 127.0.0.1:9002',
