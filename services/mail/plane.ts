@@ -124,18 +124,22 @@ class MailConnection implements ServiceConnection {
   /** yoke said its last words and ended the client; the socket is destroyed after lingerMs at the latest. */
   #closing = false;
   gone = false;
-  #clientIp: string | undefined = undefined;
+  readonly #clientIp: string;
+  readonly #clientPort: number;
 
   constructor(plane: MailPlane, socket: net.Socket) {
     this.plane = plane;
     this.#plain = socket;
     this.client = socket;
+    // Read once: the admin API may list the session after the socket is gone.
+    this.#clientIp = socket.remoteAddress ?? '';
+    this.#clientPort = socket.remotePort ?? 0;
     this.expiresAt = plane.ctx.clock.now() + mailSpecOf(plane.service).loginTimeoutMs;
     plane.ctx.wheel.schedule(this);
   }
 
-  get clientIp(): string { return (this.#clientIp ??= this.#plain.remoteAddress ?? ''); }
-  get clientPort(): number { return this.#plain.remotePort ?? 0; }
+  get clientIp(): string { return this.#clientIp; }
+  get clientPort(): number { return this.#clientPort; }
 
   start(): void {
     const service = this.plane.service;

@@ -163,6 +163,11 @@ describe('the mail farm: imap, pop3 and smtp routed per user from LDAP', () => {
     for (const proto of PROTOS) assert.equal(backends.get(`${home}/${proto}`)?.sockets.size, 1, proto);
     imap.send('b NOOP\r\n');
     assert.match(await imap.expect(/b OK .*\r\n/), new RegExp(home.replace(/\./g, '\\.')));
+    const sessions = (await api('GET', '/connections')) as { service: string; server: string | null; state: string }[];
+    for (const proto of PROTOS) {
+      const server = `127.0.0.1:${backends.get(`${home}/${proto}`)?.port}`;
+      assert.ok(sessions.some((c) => c.service === proto && c.server === server && c.state === 'established'), `${proto} session in the connection table`);
+    }
     for (const c of [imap, pop3, smtp]) c.end();
   });
 
