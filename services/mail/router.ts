@@ -33,13 +33,21 @@ export function hostNames(host: string, s: RealServer): boolean {
   return (s.name !== undefined && s.name.toLowerCase().replace(/\.$/, '') === h) || s.address.host.toLowerCase() === h;
 }
 
+/**
+ * The user as hashing and the affinity table see it: lower case, as an LDAP uid (caseIgnoreMatch) and Dovecot's
+ * default username format (%Lu) compare names, so that `Alice` over IMAP and `alice` over POP3 are one mailbox.
+ */
+export function userKey(user: string): string {
+  return user.toLowerCase();
+}
+
 /** Rendezvous (highest random weight) hashing: the server whose hash with the user is highest; undefined = none live. */
 export function rendezvous(user: string, servers: readonly RealServer[]): RealServer | undefined {
   let best: RealServer | undefined;
   let bestScore = -1n;
   for (const s of servers) {
     if (!s.available) continue;
-    const score = createHash('sha256').update(user).update('\u0000').update(identityOf(s)).digest().readBigUInt64BE(0);
+    const score = createHash('sha256').update(userKey(user)).update('\u0000').update(identityOf(s)).digest().readBigUInt64BE(0);
     if (score > bestScore) { best = s; bestScore = score; }
   }
   return best;
@@ -65,7 +73,7 @@ export class MailRouter {
         }
       }
     }
-    const held = this.#affinity.get(user);
+    const held = this.#affinity.get(userKey(user));
     if (held !== undefined) {
       for (const [identity, n] of held) {
         if (n <= 0) continue;
@@ -80,25 +88,27 @@ export class MailRouter {
   /** A session of `user` opened on `server`: until `leave`, the user's new sessions go there. */
   enter(user: string, server: RealServer): void {
     const id = identityOf(server);
-    let m = this.#affinity.get(user);
-    if (m === undefined) { m = new Map(); this.#affinity.set(user, m); }
+    const key = userKey(user);
+    let m = this.#affinity.get(key);
+    if (m === undefined) { m = new Map(); this.#affinity.set(key, m); }
     m.set(id, (m.get(id) ?? 0) + 1);
   }
 
   /** The session `enter` counted ended. */
   leave(user: string, server: RealServer): void {
     const id = identityOf(server);
-    const m = this.#affinity.get(user);
+    const key = userKey(user);
+    const m = this.#affinity.get(key);
     const n = m?.get(id);
     if (m === undefined || n === undefined) return;
     if (n > 1) m.set(id, n - 1);
     else {
       m.delete(id);
-      if (m.size === 0) this.#affinity.delete(user);
+      if (m.size === 0) this.#affinity.delete(key);
     }
   }
 
-  /** The affinity table now: users with open sessions, where, and how many. */
+  /** The affinity table now: users (lower case) with open sessions, where, and how many. */
   snapshot(): AffinityRow[] {
     const rows: AffinityRow[] = [];
     for (const [user, m] of this.#affinity) for (const [server, sessions] of m) rows.push({ user, server, sessions });

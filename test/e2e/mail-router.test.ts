@@ -97,6 +97,19 @@ describe('the mail router', () => {
     assert.equal(c.kind === 'server' && `${c.server.name} ${c.why}`, `${hashed.name} hash`);
   });
 
+  it('user names are one mailbox whatever their case: the same hash and one affinity entry', async () => {
+    const v = farm(5);
+    for (const u of USERS.slice(0, 200)) assert.equal(rendezvous(u.toUpperCase(), v.servers), rendezvous(u, v.servers));
+    const r = new MailRouter();
+    const other = v.servers.find((s) => s !== rendezvous('carol', v.servers))!;
+    r.enter('Carol', other);
+    const a = await r.route(v, undefined, 'CAROL');
+    assert.equal(a.kind === 'server' && a.server, other);
+    assert.deepEqual(r.snapshot(), [{ user: 'carol', server: identityOf(other), sessions: 1 }]);
+    r.leave('carol', other);
+    assert.deepEqual(r.snapshot(), []);
+  });
+
   it('no live server: a temporary failure', async () => {
     const v = farm(2);
     for (const s of v.servers) v.setHealth(s.id, 'down');
