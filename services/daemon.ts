@@ -41,7 +41,7 @@ export class Daemon {
     this.log = log;
     this.director = new Director({
       proxyHeader: (version, client, vip) => (version === 'v1' ? encodeProxyV1(client, vip) : encodeProxyV2(client, vip, 'stream')),
-      planeFor: (service, ctx) => (service.mode === 'http' ? new HttpPlane(service, ctx)
+      planeFor: (service, ctx) => (service.mode === 'http' ? new HttpPlane(service, ctx, { router: this.mailRouter, directory: (name) => this.directories.get(name) })
         : isMailMode(service.mode) ? new MailPlane(service, ctx, { router: this.mailRouter, directory: (name) => this.directories.get(name) })
           : undefined),
       openerFor: (service) => (service.mode === 'tls'

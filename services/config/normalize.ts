@@ -39,7 +39,7 @@ interface RawPool {
 interface RawService extends RawPool {
   name: string; listen: string; mode?: ServiceConfig['mode'];
   proxy_protocol?: 'off' | 'v1' | 'v2'; max_conns?: number; connect_timeout?: string; retries?: number; tls?: { cert: string; key: string };
-  directory?: string;
+  directory?: string; webmail_user?: { header?: string; cookie?: string };
   tls_mode?: MailSpec['tlsMode']; login_timeout?: string; backend_tls?: { verify?: boolean; ca?: string; server_name?: string }; smtp?: { auth?: boolean; delivery?: boolean; hostname?: string };
   routes?: RawRoute[]; pools?: Record<string, RawPool>;
 }
@@ -87,6 +87,7 @@ function service(s: RawService, secrets: ReadonlyMap<string, string>): ServiceCo
     retries: d.retries,
     tls: s.tls && { cert: secrets.get(s.tls.cert) ?? '', key: secrets.get(s.tls.key) ?? '' },
     ...(s.directory === undefined ? {} : { directory: s.directory }),
+    ...(s.webmail_user === undefined ? {} : { webmailUser: { header: s.webmail_user.header?.toLowerCase(), cookie: s.webmail_user.cookie } }),
     ...(d.mode === 'imap' || d.mode === 'pop3' || d.mode === 'smtp' ? { mail: mail(s, secrets) } : {}),
     ...pool(s, s.sticky, secrets),
   };

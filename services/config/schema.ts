@@ -236,6 +236,10 @@ const service = object({
   routes: { type: 'array', minItems: 1, items: route },
   pools: { type: 'object', minProperties: 1, propertyNames: NAME, additionalProperties: object(poolKeys()) },
   directory: NAME,
+  webmail_user: object({
+    header: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", 'x-hint': 'a header name such as X-Mail-User' },
+    cookie: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", 'x-hint': 'a cookie name such as mailuser' },
+  }),
   locality: later('locality is not supported yet (it comes with the media farm\'s locality scheduler)'),
 }, ['name', 'listen']);
 

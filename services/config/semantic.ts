@@ -141,8 +141,14 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
     if (typeof dir === 'string' && !directories.includes(dir)) {
       faults.push({ path: at('directory'), aim: 'value', code: 'E_CONFIG_INVALID', message: `${label(at('directory'))}: no directory "${dir}"${directories.length > 0 ? `: the directories are ${directories.join(', ')}` : ': add it under directories'}` });
     }
-    if (typeof dir === 'string' && (mode === 'tcp' || mode === 'udp' || mode === 'tls' || mode === 'http')) {
-      faults.push({ path: at('directory'), aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(at('directory'))}: a directory looks up mail users: it is for mode imap, pop3 or smtp` });
+    const webmail = tree.raw(at('webmail_user'));
+    if (typeof dir === 'string' && (mode === 'tcp' || mode === 'udp' || mode === 'tls' || (mode === 'http' && webmail === undefined))) {
+      faults.push({ path: at('directory'), aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(at('directory'))}: a directory looks up mail users: it is for mode imap, pop3 or smtp, or mode http with webmail_user` });
+    }
+    if (typeof webmail === 'object' && webmail !== null) {
+      if (mode !== 'http') faults.push({ path: at('webmail_user'), aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(at('webmail_user'))}: webmail routing is for mode http` });
+      const keys = Object.keys(webmail).filter((k) => k === 'header' || k === 'cookie');
+      if (keys.length !== 1) faults.push({ path: at('webmail_user'), aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(at('webmail_user'))}: name the user by exactly one of header or cookie` });
     }
     const pools = checkRoutes(tree, at, mode, faults);
     // Pools inherit the service's stickiness: check it there too.

@@ -25,8 +25,10 @@ export interface YokeConfig {
  */
 export interface ServiceConfig extends ServiceSpec {
   readonly health: ServiceHealthSpec;
-  /** The directory (a key of `directories`) that says where a mail user lives; mail modes only. */
+  /** The directory (a key of `directories`) that says where a mail user lives: mail modes, and webmail over http. */
   readonly directory?: string | undefined;
+  /** mode http: where a webmail request names its mail user (a header or a cookie), to route it as that user's mail sessions go. */
+  readonly webmailUser?: { readonly header: string | undefined; readonly cookie: string | undefined } | undefined;
   /** Mail modes only: TLS toward clients and the SMTP roles. */
   readonly mail?: MailSpec | undefined;
 }

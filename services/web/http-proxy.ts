@@ -21,6 +21,16 @@ import type { Sticky, StickyRequest } from '../../l7/http/sticky.ts';
 import { ownResponse, requestCookies, responseHead, upstreamFields, type ResponseFraming } from './http-message.ts';
 import { httpStats } from './http-stats.ts';
 import { PoolStickiness } from './http-sticky.ts';
+import { findCookie } from '../../l7/http/cookie.ts';
+import type { ServiceConfig } from '../config/types.ts';
+import type { Directory } from '../mail/directory.ts';
+import type { MailRouter } from '../mail/router.ts';
+
+/** What webmail routing needs from the mail farm: its router (shared affinity) and its directories by name. */
+export interface WebmailRouting {
+  readonly router: MailRouter;
+  directory(name: string): Directory | undefined;
+}
 
 /** Published for every request answered (built only when someone subscribes: the daemon's access log). */
 export const accessChannel = channel('yoke:http:access');
@@ -81,12 +91,15 @@ export class HttpPlane implements Plane {
   #tls: TlsTerminationSpec | undefined = undefined;
   readonly #upstreams = new Map<RealServer, Pool>();
   readonly stickiness: PoolStickiness;
+  /** Webmail: the mail farm's router and directories, for services that route by a mail user. */
+  readonly mail: WebmailRouting | undefined;
   #router: HttpRouter | undefined;
   #routes: unknown;
 
-  constructor(service: VirtualService, ctx: PlaneContext) {
+  constructor(service: VirtualService, ctx: PlaneContext, mail?: WebmailRouting) {
     this.service = service;
     this.ctx = ctx;
+    this.mail = mail;
     this.stickiness = new PoolStickiness(ctx.clock);
     // Half-open: a client that sends its requests and shuts its side still gets every answer.
     const spec = service.spec.tls;
@@ -325,6 +338,10 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
   #upgrade: net.Socket | undefined = undefined;
   /** The pool's cookie stickiness and what the request's cookie said; the Cookie to forward (null = none, undefined = as sent). */
   #sticky: Sticky | undefined = undefined;
+  /** Webmail: the user, the server the mail router chose, and the server whose affinity this request holds. */
+  #user: string | undefined = undefined;
+  #forced: string | undefined = undefined;
+  #entered: RealServer | undefined = undefined;
   #stuck: StickyRequest | undefined = undefined;
   #cookie: string | null | undefined = undefined;
 
@@ -362,17 +379,59 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     else if (framing.body === 'chunked') { this.#chunked = new ChunkedDecoder(); this.#openBody(); }
     else this.#leftover = rest;
     if (framing.expectContinue && this.#receiving) this.conn.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    if (this.#receiving && rest.length > 0) this.body(rest); // buffered in the body stream until a server reads it
+    if (this.gone) return; // the body already broke (and was answered)
+    const user = this.#webmailUser();
+    if (user !== undefined) { void this.#routeUser(user, rest); return; }
+    this.#proceed(rest);
+  }
+
+  /** Scheduled (the webmail user's route decided, when there is one): dispatch, or tunnel. */
+  #proceed(rest: Buffer): void {
+    if (this.gone) return;
     if (!this.#schedule()) { this.#own(503, 'no real server is available', undefined); return; }
     this.pool.stats.conns++;
-    if (this.#receiving && rest.length > 0) this.body(rest);
-    if (this.gone) return; // the body already broke (and was answered)
     // A protocol switch, and OPTIONS * (which undici cannot send), go over a connection of their own.
-    if (framing.upgrade !== undefined || head.form === 'asterisk') { this.#tunnel(rest); return; }
+    if (this.framing.upgrade !== undefined || this.head.form === 'asterisk') { this.#tunnel(rest); return; }
     this.#dispatch();
+  }
+
+  /** Webmail: the mail user a request names (by the header or cookie the pool's webmail_user says), if any. */
+  #webmailUser(): string | undefined {
+    const w = (this.pool.spec as ServiceConfig).webmailUser;
+    if (w === undefined || this.conn.plane.mail === undefined) return undefined;
+    const user = w.header !== undefined ? this.head.get(w.header) : findCookie(requestCookies(this.head), w.cookie as string);
+    return user === undefined || user === '' ? undefined : user;
+  }
+
+  /**
+   * Webmail goes where the user's mail sessions go (the mail router: the directory's home, else the affinity of
+   * open sessions, else the user's hash), so the webmail server and the IMAP server of a user are one machine.
+   */
+  async #routeUser(user: string, rest: Buffer): Promise<void> {
+    const mail = this.conn.plane.mail as WebmailRouting;
+    const name = (this.pool.spec as ServiceConfig).directory;
+    const route = await mail.router.route(this.pool, name === undefined ? undefined : mail.directory(name), user);
+    if (this.gone) return;
+    if (route.kind === 'temp-failure') { this.#own(503, `the user's server is not available: ${route.reason}`, undefined); return; }
+    if (route.kind === 'server') { this.#user = user; this.#forced = route.server.id; }
+    this.#proceed(rest);
+  }
+
+  /** Unbinds from the server (and the webmail user's affinity). */
+  #release(): void {
+    if (this.#entered !== undefined) { this.conn.plane.mail?.router.leave(this.#user as string, this.#entered); this.#entered = undefined; }
+    this.pool.release(this);
   }
 
   /** The server its sticky cookie names when it can still take the request, else the pool's choice. */
   #schedule(): boolean {
+    if (this.#forced !== undefined) {
+      if (!this.pool.assignSticky(this, this.#forced)) return false;
+      const server = this.server as RealServer;
+      if (server.id === this.#forced) { this.conn.plane.mail?.router.enter(this.#user as string, server); this.#entered = server; }
+      return true;
+    }
     const sticky = (this.#sticky = this.conn.plane.stickiness.of(this.pool));
     if (sticky === undefined) return this.pool.assign(this);
     const cookies = requestCookies(this.head);
@@ -489,7 +548,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     if (this.gone) return;
     const server = this.server as RealServer;
     const code = (err as NodeJS.ErrnoException).code ?? ((err.cause as NodeJS.ErrnoException | undefined)?.code);
-    if (this.#responded) { this.pool.release(this); this.gone = true; this.conn.close('server-error'); return; }
+    if (this.#responded) { this.#release(); this.gone = true; this.conn.close('server-error'); return; }
     if (code !== undefined && RETRYABLE.has(code)) this.pool.serverFailed(server);
     const replayable = this.framing.body === 'none' && IDEMPOTENT.has(this.head.method);
     if (replayable && code !== undefined && RETRYABLE.has(code)) {
@@ -538,7 +597,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     this.conn.socket.write(ownResponse(status, detail, this.id, close));
     this.gone = true;
     this.#log();
-    this.conn.exchangeDone(!close, rest);
+    this.conn.exchangeDone(!close, rest ?? this.#leftover);
   }
 
   #ownAfterAssign(status: number, detail: string, alreadyReleased = false): void {
@@ -548,7 +607,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     this.conn.socket.write(ownResponse(status, detail, this.id, true));
     this.gone = true;
     this.#log();
-    if (!alreadyReleased) this.pool.release(this);
+    if (!alreadyReleased) this.#release();
     this.conn.exchangeDone(false, undefined);
   }
 
@@ -556,7 +615,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     if (this.gone) return;
     this.gone = true;
     this.#log();
-    this.pool.release(this);
+    this.#release();
     this.conn.exchangeDone(keepAlive, this.#leftover);
   }
 
@@ -566,7 +625,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     this.#controller?.abort(new Error('client went away'));
     this.#body?.destroy();
     this.#upgrade?.destroy();
-    this.pool.release(this);
+    this.#release();
   }
 
   /** Counts the answer in the pool's and the server's HTTP stats, and tells the access log (when one listens). */

@@ -234,8 +234,8 @@ describe('features of later versions', () => {
       't.yaml:3:134: directories.people.ldap.filter: the filter must contain {user}, where the user name goes',
       't.yaml:3:161: warning: directories.people.ldap.negative_cache: an unknown user is remembered longer than a known one: make negative_cache shorter than cache',
       't.yaml:5:79: directories.staff.ldap.password: bind_dn and password go together (neither = an anonymous bind)',
-      't.yaml:10:5: services[0].directory: a directory looks up mail users: it is for mode imap, pop3 or smtp',
-      't.yaml:14:5: services[1].directory: a directory looks up mail users: it is for mode imap, pop3 or smtp',
+      't.yaml:10:5: services[0].directory: a directory looks up mail users: it is for mode imap, pop3 or smtp, or mode http with webmail_user',
+      't.yaml:14:5: services[1].directory: a directory looks up mail users: it is for mode imap, pop3 or smtp, or mode http with webmail_user',
       't.yaml:14:16: services[1].directory: no directory "nobody": the directories are people, staff',
     ]);
   });
