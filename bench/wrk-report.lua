@@ -1,4 +1,7 @@
 -- wrk script: prints one machine-readable line at the end (latencies in microseconds), for bench/harness.
+-- With WRK_DELAY_MS set, each connection waits that long after an answer before its next request (a paced load).
+local pace = tonumber(os.getenv("WRK_DELAY_MS") or "")
+if pace then delay = function() return pace end end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

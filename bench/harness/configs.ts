@@ -11,25 +11,38 @@ function write(dir: string, name: string, text: string): string {
   return path;
 }
 
-/** nginx as the HTTP real server: a small static answer on `/`, a large file on `/big` (sendfile). */
-export function nginxBackend(dir: string, port: number, bigFile: string): string {
-  const tmp = join(dir, 'nginx-backend-tmp');
+/** Temp folders nginx's http module wants, inside the run's folder. */
+function nginxTemps(dir: string, name: string): string {
+  const tmp = join(dir, `${name}-tmp`);
   mkdirSync(tmp, { recursive: true });
-  return write(dir, 'nginx-backend.conf', `# bench: HTTP real server
+  return `client_body_temp_path ${tmp}/body; proxy_temp_path ${tmp}/proxy; fastcgi_temp_path ${tmp}/fastcgi;
+  uwsgi_temp_path ${tmp}/uwsgi; scgi_temp_path ${tmp}/scgi;`;
+}
+
+/**
+ * nginx as the HTTP real server: a small static answer on `/`, a large file on `/big` (sendfile). With `tls`, the
+ * same site also on an HTTPS port (the TLS passthrough scenario's real server), TLS 1.2 only: its session IDs and
+ * tickets travel in clear, so yoke's sticky tls_session has something to learn from every handshake.
+ */
+export function nginxBackend(dir: string, port: number, bigFile: string, tls?: { port: number; cert: string; key: string }): string {
+  const name = tls === undefined ? 'nginx-backend' : 'nginx-backend-tls';
+  const ssl = tls === undefined ? '' : `
+    listen 127.0.0.1:${tls.port} ssl backlog=4096;
+    ssl_protocols TLSv1.2; ssl_certificate ${tls.cert}; ssl_certificate_key ${tls.key};`;
+  return write(dir, `${name}.conf`, `# bench: HTTP real server
 worker_processes 1;
 daemon off;
-pid ${join(dir, 'nginx-backend.pid')};
-error_log ${join(dir, 'nginx-backend.error.log')} warn;
+pid ${join(dir, `${name}.pid`)};
+error_log ${join(dir, `${name}.error.log`)} warn;
 events { worker_connections 8192; }
 http {
   access_log off;
-  client_body_temp_path ${tmp}/body; proxy_temp_path ${tmp}/proxy; fastcgi_temp_path ${tmp}/fastcgi;
-  uwsgi_temp_path ${tmp}/uwsgi; scgi_temp_path ${tmp}/scgi;
+  ${nginxTemps(dir, name)}
   keepalive_requests 1000000000;
   keepalive_timeout 300s;
   sendfile on;
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen 127.0.0.1:${port} backlog=4096;${ssl}
     location = / { default_type text/plain; return 200 "hello from the bench real server\\n"; }
     location = /big { alias ${bigFile}; default_type application/octet-stream; }
   }
@@ -60,14 +73,14 @@ ${servers.join('\n')}
 `);
 }
 
-/** HAProxy \`mode tcp\`, one thread, IPVS-like timeouts. */
-export function haproxy(dir: string, name: string, port: number, target: number): string {
+/** HAProxy \`mode tcp\` (or \`mode http\`: keep-alive both sides, idle server connections shared with http-reuse safe), one thread, IPVS-like timeouts. */
+export function haproxy(dir: string, name: string, port: number, target: number, mode: 'tcp' | 'http' = 'tcp'): string {
   return write(dir, `${name}.cfg`, `# bench: HAProxy candidate
 global
   nbthread 1
   maxconn 9600
 defaults
-  mode tcp
+  mode ${mode}
   maxconn 9600
   timeout connect 5s
   timeout client 900s
@@ -76,12 +89,12 @@ frontend fe
   bind 127.0.0.1:${port}
   default_backend be
 backend be
-  server s1 127.0.0.1:${target}
+${mode === 'http' ? '  http-reuse safe\n' : ''}  server s1 127.0.0.1:${target}
 `);
 }
 
-/** yoke: one L4 service with one real server, round robin. */
-export function yoke(dir: string, name: string, mode: 'tcp' | 'udp', port: number, target: number): string {
+/** yoke: one service (L4, or \`mode: http\`) with one real server, round robin. */
+export function yoke(dir: string, name: string, mode: 'tcp' | 'udp' | 'http', port: number, target: number): string {
   return write(dir, `${name}.yaml`, `# bench: yoke candidate
 services:
   - name: bench
@@ -105,5 +118,49 @@ services:
     scheduler: rr
 ${o.health === undefined ? '' : `    health: ${o.health}\n`}    servers:
 ${o.servers.map((a) => `      - address: ${a}`).join('\n')}
+`);
+}
+
+/** nginx \`http\` reverse proxy: \`proxy_pass\` to an upstream with a \`keepalive\` pool (HTTP/1.1, Connection ""). */
+export function nginxProxy(dir: string, name: string, port: number, target: number): string {
+  return write(dir, `${name}.conf`, `# bench: nginx proxy_pass candidate
+worker_processes 1;
+worker_rlimit_nofile 19800;
+daemon off;
+pid ${join(dir, `${name}.pid`)};
+error_log ${join(dir, `${name}.error.log`)} warn;
+events { worker_connections 9600; }
+http {
+  access_log off;
+  ${nginxTemps(dir, name)}
+  keepalive_requests 1000000000;
+  keepalive_timeout 300s;
+  upstream be { server 127.0.0.1:${target}; keepalive 64; keepalive_requests 1000000000; }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`);
+}
+
+/** yoke \`mode: tls\` as issue 4 runs it: an SNI route to a pool, sticky TLS sessions, one real server. */
+export function yokeTls(dir: string, name: string, port: number, target: number, sni: string): string {
+  return write(dir, `${name}.yaml`, `# bench: yoke TLS passthrough candidate
+services:
+  - name: bench
+    listen: 127.0.0.1:${port}
+    mode: tls
+    sticky:
+      tls_session: true
+    routes:
+      - match: { sni: ${sni} }
+        pool: web
+      - pool: web
+    pools:
+      web:
+        scheduler: rr
+        servers:
+          - address: 127.0.0.1:${target}
 `);
 }

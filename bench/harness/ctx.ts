@@ -57,9 +57,10 @@ export function startNode(ctx: Ctx, name: string, file: string, args: readonly (
 /**
  * `./yoke run -c CONFIG` on the proxy core; YOKE_NODE_OPTIONS (e.g. --cpu-prof) reaches its Node. Its log goes to
  * `<name>.log`, or with `capture` stays on its stdout pipe (`Proc.child.stdout`) for the scenario to read live.
+ * `extraEnv` adds to its environment (e.g. YOKE_LOG_LEVEL).
  */
-export function startYoke(ctx: Ctx, name: string, config: string, nodeOptions?: string, capture = false): Proc {
-  const env = { ...process.env };
+export function startYoke(ctx: Ctx, name: string, config: string, nodeOptions?: string, capture = false, extraEnv: Readonly<Record<string, string>> = {}): Proc {
+  const env = { ...process.env, ...extraEnv };
   delete env.NODE_OPTIONS;
   const opts = nodeOptions ?? process.env.YOKE_NODE_OPTIONS;
   if (opts) env.NODE_OPTIONS = opts;

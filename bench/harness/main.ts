@@ -12,13 +12,14 @@ import type { Section } from './report.ts';
 import { healthScenario } from './scenarios/health.ts';
 import { httpScenario } from './scenarios/http.ts';
 import { memoryScenario } from './scenarios/memory.ts';
-import { profileScenario } from './scenarios/profile.ts';
+import { httpProfileScenario, profileScenario } from './scenarios/profile.ts';
 import { syscallsScenario } from './scenarios/syscalls.ts';
 import { startTcpSet, type TcpSet } from './scenarios/tcp-set.ts';
 import { transferScenario } from './scenarios/transfer.ts';
 import { udpScenario } from './scenarios/udp.ts';
+import { tlsPassScenario, webHttpScenario } from './scenarios/web.ts';
 
-const SCENARIOS = ['keepalive', 'short', 'transfer', 'syscalls', 'udp', 'memory', 'profile', 'health'] as const;
+const SCENARIOS = ['keepalive', 'short', 'transfer', 'syscalls', 'udp', 'memory', 'profile', 'health', 'http', 'tlspass', 'httpprofile'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const TCP_SCENARIOS: readonly Scenario[] = ['keepalive', 'short', 'transfer', 'syscalls'];
 
@@ -125,6 +126,9 @@ async function main(): Promise<void> {
   if (scenarios.includes('memory')) await attempt('memory', () => memoryScenario(ctx));
   if (scenarios.includes('profile')) await attempt('profile', () => profileScenario(ctx));
   if (scenarios.includes('health')) await attempt('health', () => healthScenario(ctx));
+  if (scenarios.includes('http')) await attempt('http', () => webHttpScenario(ctx));
+  if (scenarios.includes('tlspass')) await attempt('tlspass', () => tlsPassScenario(ctx));
+  if (scenarios.includes('httpprofile')) await attempt('httpprofile', () => httpProfileScenario(ctx));
 
   const md = [
     `## yoke end-to-end bench${plan.quick ? ' (--quick smoke run: numbers are not meaningful)' : ''}`,

@@ -61,3 +61,20 @@ export function table(columns: readonly Column[], meds: ReadonlyMap<string, Row>
   for (const [name, m] of meds) lines.push(`| ${name} | ${columns.map((c) => c.cell(m, name)).join(' | ')} |`);
   return lines.join('\n');
 }
+
+/**
+ * The columns every load table shares: a rate, wrk-style latency percentiles, the proxy's CPU and its cost per unit
+ * (`cost`, e.g. cpu_us_per_req), that cost ÷ HAProxy's (`ha`, its medians) and by round.
+ */
+export function loadColumns(raw: Readonly<Record<string, readonly Row[]>>, ha: Row | undefined, o: { rate: string; rateTitle: string; cost: string; unit: string }): Column[] {
+  return [
+    { title: o.rateTitle, cell: (m) => fmt(m[o.rate]) },
+    { title: 'p50 ms', cell: (m) => fmt(m.p50_ms) },
+    { title: 'p99 ms', cell: (m) => fmt(m.p99_ms) },
+    { title: 'p99.9 ms', cell: (m) => fmt(m.p999_ms) },
+    { title: 'proxy CPU %', cell: (m) => fmt(m.proxy_cpu_pct) },
+    { title: `CPU µs/${o.unit}`, cell: (m) => fmt(m[o.cost]) },
+    { title: `CPU/${o.unit} ÷ HAProxy`, cell: (m) => ratio(m[o.cost], ha?.[o.cost]) },
+    { title: `CPU µs/${o.unit} by round`, cell: (_m, name) => byRound(raw[name], o.cost) },
+  ];
+}

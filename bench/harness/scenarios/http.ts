@@ -2,30 +2,31 @@
 // The key figure is the proxy's CPU time (utime+stime from /proc) over the window divided by the requests wrk carried.
 import { join } from 'node:path';
 import type { Ctx } from '../ctx.ts';
-import { cpuTicks, runPinned } from '../proc.ts';
-import { byRound, fmt, medians, ratio, table, type Row, type Section } from '../report.ts';
+import { cpuTicks, runPinned, type Proc } from '../proc.ts';
+import { fmt, loadColumns, medians, ratio, table, type Row, type Section } from '../report.ts';
 import { alternate, cpuSeconds, type Candidate } from './common.ts';
 import type { TcpSet } from './tcp-set.ts';
 
 interface WrkResult { requests: number; duration_us: number; bytes: number; errors: number; p50_us: number; p99_us: number; p999_us: number }
 
-/** One wrk run of `seconds` (one thread, plan.wrkConns connections) on the load core. */
-export async function wrk(ctx: Ctx, port: number, seconds: number, close: boolean): Promise<WrkResult> {
+/** One wrk run of `seconds` (one thread, plan.wrkConns connections) on the load core; `delayMs` paces each connection. */
+export async function wrk(ctx: Ctx, port: number, seconds: number, close: boolean, delayMs?: number): Promise<WrkResult> {
   const args = ['-t1', `-c${ctx.plan.wrkConns}`, `-d${seconds}s`, '--timeout', '5s', '-s', join(ctx.root, 'bench', 'wrk-report.lua')];
   if (close) args.push('-H', 'Connection: close');
   args.push(`http://127.0.0.1:${port}/`);
-  const r = await runPinned('wrk', 'wrk', args, { core: ctx.loadCore, timeoutMs: (seconds + 30) * 1000 });
+  const env = delayMs === undefined ? undefined : { ...process.env, WRK_DELAY_MS: String(delayMs) };
+  const r = await runPinned('wrk', 'wrk', args, { core: ctx.loadCore, env, timeoutMs: (seconds + 30) * 1000 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('WRK '));
   if (line === undefined) throw new Error(`wrk printed no result (exit ${r.code}): ${r.stdout}${r.stderr}`);
   return JSON.parse(line.slice(4)) as WrkResult;
 }
 
-export async function httpScenario(ctx: Ctx, set: TcpSet, kind: 'keepalive' | 'short'): Promise<Section> {
-  const close = kind === 'short';
-  const measure = async (c: Candidate, seconds: number): Promise<Row> => {
+/** A measure for `alternate`: one wrk window against a candidate, with the proxy's and the real server's CPU over it. */
+export function wrkMeasure(ctx: Ctx, backend: Proc, close: boolean, delayMs?: number): (c: Candidate, seconds: number) => Promise<Row> {
+  return async (c, seconds) => {
     const t0 = c.proc ? cpuTicks(c.proc.pid) : NaN;
-    const b0 = cpuTicks(set.backend.pid);
-    const w = await wrk(ctx, c.port, seconds, close);
+    const b0 = cpuTicks(backend.pid);
+    const w = await wrk(ctx, c.port, seconds, close, delayMs);
     const cpu = c.proc ? cpuSeconds(ctx, cpuTicks(c.proc.pid) - t0) : NaN;
     const wall = w.duration_us / 1e6;
     return {
@@ -33,12 +34,16 @@ export async function httpScenario(ctx: Ctx, set: TcpSet, kind: 'keepalive' | 's
       p50_ms: w.p50_us / 1000, p99_ms: w.p99_us / 1000, p999_ms: w.p999_us / 1000,
       proxy_cpu_pct: (cpu / wall) * 100,
       cpu_us_per_req: (cpu * 1e6) / w.requests,
-      backend_cpu_pct: (cpuSeconds(ctx, cpuTicks(set.backend.pid) - b0) / wall) * 100,
+      backend_cpu_pct: (cpuSeconds(ctx, cpuTicks(backend.pid) - b0) / wall) * 100,
       errors: w.errors,
       requests: w.requests,
     };
   };
-  const raw = await alternate(ctx, kind, set.candidates, measure);
+}
+
+export async function httpScenario(ctx: Ctx, set: TcpSet, kind: 'keepalive' | 'short'): Promise<Section> {
+  const close = kind === 'short';
+  const raw = await alternate(ctx, kind, set.candidates, wrkMeasure(ctx, set.backend, close));
   const meds = new Map(Object.entries(raw).map(([k, rows]) => [k, medians(rows)]));
   const ha = meds.get('haproxy');
   const yk = meds.get('yoke');
@@ -52,14 +57,7 @@ export async function httpScenario(ctx: Ctx, set: TcpSet, kind: 'keepalive' | 's
     `wrk -t1 -c${ctx.plan.wrkConns}, ${ctx.plan.rounds} rounds × ${ctx.plan.seconds} s per candidate, medians; latency from wrk.`,
     '',
     table([
-      { title: 'req/s', cell: (m) => fmt(m.rps) },
-      { title: 'p50 ms', cell: (m) => fmt(m.p50_ms) },
-      { title: 'p99 ms', cell: (m) => fmt(m.p99_ms) },
-      { title: 'p99.9 ms', cell: (m) => fmt(m.p999_ms) },
-      { title: 'proxy CPU %', cell: (m) => fmt(m.proxy_cpu_pct) },
-      { title: 'CPU µs/req', cell: (m) => fmt(m.cpu_us_per_req) },
-      { title: 'CPU/req ÷ HAProxy', cell: (m) => ratio(m.cpu_us_per_req, ha?.cpu_us_per_req) },
-      { title: 'CPU µs/req by round', cell: (_m, name) => byRound(raw[name], 'cpu_us_per_req') },
+      ...loadColumns(raw, ha, { rate: 'rps', rateTitle: 'req/s', cost: 'cpu_us_per_req', unit: 'req' }),
       { title: 'errors', cell: (m) => fmt(m.errors) },
     ], meds),
     '',

@@ -8,17 +8,19 @@ import { freePort, startNginx, startYoke, waitTcp, type Ctx } from '../ctx.ts';
 import { stop } from '../proc.ts';
 import type { Section } from '../report.ts';
 import { wrk } from './http.ts';
+import { NO_ACCESS_LOG } from './web.ts';
 
-async function profileOne(ctx: Ctx, kind: 'keepalive' | 'short', backendPort: number): Promise<string> {
-  const dir = join(ctx.dir, `profile-${kind}`);
+async function profileOne(ctx: Ctx, kind: 'keepalive' | 'short', backendPort: number, mode: 'tcp' | 'http' = 'tcp', env: Readonly<Record<string, string>> = {}): Promise<string> {
+  const label = mode === 'tcp' ? kind : `${mode}-${kind}`;
+  const dir = join(ctx.dir, `profile-${label}`);
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const yk = startYoke(ctx, `yoke-profile-${kind}`, configs.yoke(ctx.dir, `yoke-profile-${kind}`, 'tcp', port, backendPort), `--cpu-prof --cpu-prof-dir=${dir}`);
+  const yk = startYoke(ctx, `yoke-profile-${label}`, configs.yoke(ctx.dir, `yoke-profile-${label}`, mode, port, backendPort), `--cpu-prof --cpu-prof-dir=${dir}`, false, env);
   let requests = 0;
   try {
     await waitTcp(port, yk);
     const seconds = ctx.plan.warmNode + ctx.plan.seconds * 2;
-    ctx.log(`profile: yoke under ${kind} load for ${seconds} s`);
+    ctx.log(`profile: yoke ${mode} under ${kind} load for ${seconds} s`);
     requests = (await wrk(ctx, port, seconds, kind === 'short')).requests;
   } finally {
     await stop(yk, 30_000); // the profile is written when Node exits
@@ -27,21 +29,29 @@ async function profileOne(ctx: Ctx, kind: 'keepalive' | 'short', backendPort: nu
   const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
     .sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0];
   if (file === undefined) return `(no profile was written in ${dir})`;
-  return [`Profile: \`bench/out/${join(ctx.dir.split('/bench/out/')[1] ?? '', `profile-${kind}`, file)}\` (${requests.toLocaleString('en-US')} requests, warm-up included).`, '', summarise(join(dir, file), ctx.root)].join('\n');
+  return [`Profile: \`bench/out/${join(ctx.dir.split('/bench/out/')[1] ?? '', `profile-${label}`, file)}\` (${requests.toLocaleString('en-US')} requests, warm-up included).`, '', summarise(join(dir, file), ctx.root)].join('\n');
 }
 
-export async function profileScenario(ctx: Ctx): Promise<Section> {
+/** The nginx real server alone, for a profile run; stopped after `f`. */
+async function withBackend<T>(ctx: Ctx, f: (port: number) => Promise<T>): Promise<T> {
   const bp = await freePort();
   const backend = startNginx(ctx, 'nginx-backend-profile', configs.nginxBackend(ctx.dir, bp, '/dev/null'), ctx.loadCore);
-  let keep = '';
-  let short = '';
   try {
     await waitTcp(bp, backend);
-    keep = await profileOne(ctx, 'keepalive', bp);
-    short = await profileOne(ctx, 'short', bp);
+    return await f(bp);
   } finally {
     await stop(backend);
   }
+}
+
+/** httpprofile (issue 4): yoke \`mode: http\` under wrk keep-alive load, access log off as in \`http\`'s "yoke" row. */
+export async function httpProfileScenario(ctx: Ctx): Promise<Section> {
+  const keep = await withBackend(ctx, (bp) => profileOne(ctx, 'keepalive', bp, 'http', NO_ACCESS_LOG));
+  return { id: 'httpprofile', markdown: ['### CPU profile of yoke `mode: http` (`node --cpu-prof`), keep-alive load, access log off', '', keep].join('\n'), raw: {} };
+}
+
+export async function profileScenario(ctx: Ctx): Promise<Section> {
+  const [keep, short] = await withBackend(ctx, async (bp) => [await profileOne(ctx, 'keepalive', bp), await profileOne(ctx, 'short', bp)]);
   const markdown = [
     '### CPU profile of yoke (`node --cpu-prof`)',
     '', '#### Keep-alive load', '', keep,
