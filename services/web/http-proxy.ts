@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { CloseReason, ServiceConnection } from '../../core/connection.ts';
 import type { Plane, PlaneContext } from '../../core/dataplane/plane.ts';
+import { readShared, takeBytes } from '../../core/dataplane/reads.ts';
 import { boundPort, listenTcp } from '../../core/dataplane/tcp.ts';
 import type { Template } from '../../core/persistence.ts';
 import type { RealServer } from '../../core/server.ts';
@@ -190,13 +191,17 @@ class HttpConnection implements ServiceConnection {
   #clientIp: string | undefined;
   /** The client half-closed: the answers still due are sent, then the connection ends. */
   #ended = false;
+  /** After a protocol switch: the server connection the client's bytes go to. */
+  #tunnel: net.Socket | undefined = undefined;
 
   constructor(plane: HttpPlane, socket: net.Socket) {
     this.plane = plane;
     this.socket = socket;
     this.expiresAt = plane.ctx.clock.now() + HTTP_LIMITS.headerTimeoutMs; // a first request is due from the start
     plane.ctx.wheel.schedule(this);
-    socket.on('data', (chunk: Buffer) => this.#data(chunk));
+    // Plain sockets read into the shared buffer (core/dataplane/reads.ts) and keep a copy; TLS sockets keep 'data'.
+    (socket as Tagged)[kConn] = this;
+    if (socket instanceof tls.TLSSocket || !readShared(socket, onClientRead)) socket.on('data', (chunk: Buffer) => this.#data(chunk));
     socket.on('error', () => this.close('client-error'));
     socket.on('close', () => this.#finish('done'));
     socket.on('end', () => { this.#ended = true; if (this.#exchange === undefined) this.socket.end(); });
@@ -232,7 +237,20 @@ class HttpConnection implements ServiceConnection {
     this.#exchange?.abort();
   }
 
+  /** Client bytes (a copy the connection owns). */
+  data(chunk: Buffer): void {
+    this.#data(chunk);
+  }
+
+  /** From now on the client's bytes go to `up` as they are (a protocol switch), with backpressure. */
+  tunnelTo(up: net.Socket): void {
+    this.#tunnel = up;
+    up.on('drain', () => this.socket.resume());
+  }
+
   #data(chunk: Buffer): void {
+    const tunnel = this.#tunnel;
+    if (tunnel !== undefined) { if (!tunnel.write(chunk)) this.socket.pause(); return; }
     const ex = this.#exchange;
     if (ex !== undefined && ex.wantsBody) { ex.body(chunk); return; }
     // The head deadline runs from a head's first byte and is not pushed by later bytes: a trickle cannot hold on.
@@ -289,6 +307,14 @@ class HttpConnection implements ServiceConnection {
     this.plane.ctx.wheel.cancel(this);
     this.plane.service.connections.delete(this);
   }
+}
+
+const kConn = Symbol('yoke.http.conn');
+type Tagged = net.Socket & { [kConn]: HttpConnection };
+
+function onClientRead(this: net.Socket, nread: number, buffer: Buffer): boolean {
+  (this as Tagged)[kConn].data(takeBytes(buffer, nread));
+  return true; // backpressure is the body stream's: it pauses the socket itself
 }
 
 function nextRequestId(): string {
@@ -590,10 +616,9 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     if (rest.length > 0) up.write(rest);
     up.on('connect', () => { this.state = 'established'; this.pool.serverWorked(server); });
     up.on('error', () => { if (!this.#responded) this.#ownAfterAssign(502, 'the real server refused the upgrade connection'); else this.conn.close('server-error'); });
-    client.removeAllListeners('data');
+    this.conn.tunnelTo(up);
     up.once('data', () => { this.#responded = true; this.#status = 101; this.#headerAt = Date.now(); });
     up.pipe(client);
-    client.pipe(up);
     up.on('close', () => { this.#done(false); client.destroy(); });
     client.on('close', () => up.destroy());
   }

@@ -192,10 +192,23 @@ describe('mode http: a reverse proxy with routes, streaming both ways and its ow
     assert.notEqual(cut.code, 0, 'curl sees the answer cut short');
   });
 
-  it('a WebSocket-style upgrade becomes a tunnel to the chosen server', async () => {
-    const got = await raw(vip, 'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nhello', 500);
+  it('a WebSocket-style upgrade becomes a tunnel to the chosen server, both ways, for bytes sent with the head and after', async () => {
+    const got = await new Promise<string>((resolve) => {
+      const s = net.connect(vip, '127.0.0.1');
+      let text = '';
+      s.setEncoding('latin1');
+      s.on('data', (d: string) => {
+        text += d;
+        if (/APP[12]:hello/.test(text) && !/again/.test(text)) s.write('again');
+        if (/APP[12]:again/.test(text)) s.destroy();
+      });
+      s.on('close', () => resolve(text));
+      setTimeout(() => s.destroy(), 2000);
+      s.write('GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nhello');
+    });
     assert.match(got, /^HTTP\/1\.1 101 Switching Protocols/);
     assert.match(got, /APP[12]:hello/);
+    assert.match(got, /APP[12]:again/);
   });
 
   it('limits: a head over 16 KiB gets 431; a client trickling a head byte by byte gets 408 about 10 s after it began', async () => {
