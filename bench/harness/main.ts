@@ -11,6 +11,7 @@ import { killAllNow, setPidFile, stopAll } from './proc.ts';
 import type { Section } from './report.ts';
 import { healthScenario } from './scenarios/health.ts';
 import { httpScenario } from './scenarios/http.ts';
+import { mailScenario } from './scenarios/mail.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import { httpProfileScenario, profileScenario } from './scenarios/profile.ts';
 import { syscallsScenario } from './scenarios/syscalls.ts';
@@ -19,7 +20,7 @@ import { transferScenario } from './scenarios/transfer.ts';
 import { udpScenario } from './scenarios/udp.ts';
 import { tlsPassScenario, webHttpScenario } from './scenarios/web.ts';
 
-const SCENARIOS = ['keepalive', 'short', 'transfer', 'syscalls', 'udp', 'memory', 'profile', 'health', 'http', 'tlspass', 'httpprofile'] as const;
+const SCENARIOS = ['keepalive', 'short', 'transfer', 'syscalls', 'udp', 'memory', 'profile', 'health', 'http', 'tlspass', 'httpprofile', 'mail'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const TCP_SCENARIOS: readonly Scenario[] = ['keepalive', 'short', 'transfer', 'syscalls'];
 
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
   if (scenarios.includes('http')) await attempt('http', () => webHttpScenario(ctx));
   if (scenarios.includes('tlspass')) await attempt('tlspass', () => tlsPassScenario(ctx));
   if (scenarios.includes('httpprofile')) await attempt('httpprofile', () => httpProfileScenario(ctx));
+  if (scenarios.includes('mail')) await attempt('mail', () => mailScenario(ctx));
 
   const md = [
     `## yoke end-to-end bench${plan.quick ? ' (--quick smoke run: numbers are not meaningful)' : ''}`,

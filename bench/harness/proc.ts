@@ -27,6 +27,8 @@ export interface SpawnOptions {
 }
 
 const started = new Map<number, Proc>();
+/** Pids of processes started by code the harness imports (test/helpers/slapd.ts's slapd), listed in the pid file too. */
+const adopted = new Set<number>();
 let pidFile: string | undefined;
 
 /** Keep the pids still running in this file, one a line, so a shell trap can stop them if the harness dies. */
@@ -36,7 +38,21 @@ export function setPidFile(path: string): void {
 }
 
 function writePids(): void {
-  if (pidFile !== undefined) writeFileSync(pidFile, [...started.keys()].map((p) => `${p}\n`).join(''));
+  if (pidFile !== undefined) writeFileSync(pidFile, [...started.keys(), ...adopted].map((p) => `${p}\n`).join(''));
+}
+
+/**
+ * A process another module started and stops itself (test/helpers/slapd.ts's slapd): its pid goes in the pid file, so
+ * bench/run's trap can stop it if the harness dies, until `forget`.
+ */
+export function adopt(pid: number): void {
+  adopted.add(pid);
+  writePids();
+}
+
+export function forget(pid: number): void {
+  adopted.delete(pid);
+  writePids();
 }
 
 /** Starts `cmd args` pinned to `opts.core`. */
