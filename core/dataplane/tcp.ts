@@ -5,7 +5,7 @@ import { YokeError } from '../errors.ts';
 import type { Template } from '../persistence.ts';
 import type { RealServer } from '../server.ts';
 import { Counters } from '../stats.ts';
-import type { VirtualService } from '../service.ts';
+import type { ServerGoneHandler, VirtualService } from '../service.ts';
 import type { Opener, Plane, PlaneContext, ServerObserver } from './plane.ts';
 import { readingSocket, readShared, takeBytes } from './reads.ts';
 
@@ -33,10 +33,7 @@ export class TcpPlane implements Plane {
     this.opener = opener;
     this.#server = net.createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
     this.#server.on('error', () => { /* listen errors are reported by listen(); accept errors (EMFILE) leave the listener up */ });
-    service.onServerGone = (server, reset) => {
-      if (!reset) return;
-      for (const c of service.connections) if (c.server === server) c.close('server-removed');
-    };
+    service.onServerGone = resetConnectionsOf(service);
   }
 
   get port(): number { return boundPort(this.#server); }
@@ -50,15 +47,8 @@ export class TcpPlane implements Plane {
   }
 
   #accept(client: net.Socket): void {
-    const service = this.service;
-    if (!service.admits()) {
-      refuse(service, 'limit', client.remoteAddress);
-      client.resetAndDestroy();
-      return;
-    }
-    const conn = new TcpConnection(this, client);
-    service.connections.add(conn);
-    service.stats.conns++;
+    const conn = admit(this.service, client, () => new TcpConnection(this, client));
+    if (conn === undefined) return;
     if (this.opener === undefined) conn.schedule(undefined);
     else void this.#open(conn);
   }
@@ -235,6 +225,30 @@ export class TcpConnection implements ServiceConnection {
     this.pool.release(this);
     if (connClosed.hasSubscribers) connClosed.publish({ service: this.pool.name, client: this.clientIp, reason });
   }
+}
+
+/**
+ * A new client of a TCP-based service (any mode): entered in the service's connection table and counted, or, at
+ * the service's max_conns, turned away — counted, told to the refusal log, and reset.
+ */
+export function admit<C extends ServiceConnection>(service: VirtualService, socket: net.Socket, make: () => C): C | undefined {
+  if (!service.admits()) {
+    refuse(service, 'limit', socket.remoteAddress);
+    socket.resetAndDestroy();
+    return undefined;
+  }
+  const conn = make();
+  service.connections.add(conn);
+  service.stats.conns++;
+  return conn;
+}
+
+/** onServerGone for planes whose connections each ride one server: a removal with reset ends those connections. */
+export function resetConnectionsOf(service: VirtualService): ServerGoneHandler {
+  return (server, reset) => {
+    if (!reset) return;
+    for (const c of service.connections) if (c.server === server) c.close('server-removed');
+  };
 }
 
 /** The port a TCP listener got (the service's own, or the kernel's pick for port 0). */

@@ -16,6 +16,7 @@ export interface FrontState {
   readonly buf: Uint8Array;
   /** backend bytes not yet read */
   readonly backendBuf: Uint8Array;
+  readonly config: { readonly maxPending: number };
 }
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -32,6 +33,10 @@ export interface FrontProtocol<S extends FrontState> {
   backendFailed(s: Mutable<S>, out: MailAction[]): void;
   /** the protocol's words for a login timeout, with CRLF */
   readonly timeoutReply: string;
+  /** 'imap', 'pop3' or 'smtp', for close reasons */
+  readonly name: string;
+  /** the protocol's answer before closing a client that sent more than maxPending bytes it has not read yet */
+  readonly tooMuchInput: MailAction;
   close(s: Mutable<S>, out: MailAction[], reason: string): Step<S>;
 }
 
@@ -45,6 +50,11 @@ export function frontStep<S extends FrontState>(p: FrontProtocol<S>, state: S, e
       if (s.phase === 'starting-tls') break; // handshake bytes belong to the TLS layer, never to commands
       s.buf = concat(s.buf, event.bytes);
       p.pump(s, out);
+      // Input held while yoke waits on the router or the backend (pipelined commands) is bounded.
+      if (s.phase !== 'closed' && s.buf.length > s.config.maxPending) {
+        out.push(p.tooMuchInput);
+        return p.close(s, out, `${p.name} client: pending input over the limit`);
+      }
       break;
     case 'tls-started':
       if (s.phase !== 'starting-tls') return p.close(s, out, 'tls-started without start-tls');

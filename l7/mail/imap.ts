@@ -96,6 +96,8 @@ const PROTOCOL: FrontProtocol<ImapState> = {
   backendFailed: (s, out) => {
     if (s.phase === 'backend') tempFailure(s, out, true);
   },
+  name: 'imap',
+  tooMuchInput: send('* BYE Too much input\r\n'),
   timeoutReply: '* BYE Login timeout\r\n',
   close: closeWith,
 };
@@ -168,10 +170,6 @@ function pump(s: Mutable<ImapState>, out: MailAction[]): void {
     s.parts = [...s.parts, text];
     s.literal = head.size;
     if (head.sync) out.push(send('+ Ready for literal data\r\n'));
-  }
-  if (s.phase !== 'closed' && s.buf.length > s.config.maxPending) {
-    out.push(send('* BYE Too much input\r\n'));
-    closeWith(s, out, 'imap client: pending input over the limit');
   }
 }
 

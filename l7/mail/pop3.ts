@@ -81,6 +81,8 @@ const PROTOCOL: FrontProtocol<Pop3State> = {
   backendFailed: (s, out) => {
     if (s.phase === 'backend') tempFailure(s, out, true);
   },
+  name: 'pop3',
+  tooMuchInput: send('-ERR Too much input'),
   timeoutReply: '-ERR Login timeout\r\n',
   close: closeWith,
 };
@@ -114,10 +116,6 @@ function pump(s: Mutable<Pop3State>, out: MailAction[]): void {
     s.buf = s.buf.subarray(frame.next);
     if (s.phase === 'sasl') saslMove(s, out, saslContinue(s.sasl as SaslPending, frame.line, s.config));
     else command(s, out, frame.line);
-  }
-  if (s.phase !== 'closed' && s.buf.length > s.config.maxPending) {
-    out.push(send('-ERR Too much input'));
-    closeWith(s, out, 'pop3 client: pending input over the limit');
   }
 }
 

@@ -127,6 +127,8 @@ const PROTOCOL: FrontProtocol<SmtpState> = {
   backendOpen: (s) => s.open,
   backend,
   backendFailed,
+  name: 'smtp',
+  tooMuchInput: send('421 4.7.0 Too much input, closing connection'),
   timeoutReply: '421 4.4.2 Timeout, closing connection\r\n',
   close: closeWith,
 };
@@ -173,10 +175,6 @@ function pump(s: Mutable<SmtpState>, out: MailAction[]): void {
     if (s.phase === 'sasl') saslMove(s, out, saslContinue(s.sasl as SaslPending, frame.line, s.config));
     else if (frame.next > s.config.maxLine && !startsWithWord(frame.line, 'AUTH ')) answer(s, out, '500 5.5.6 Line too long');
     else command(s, out, frame.line);
-  }
-  if (s.phase !== 'closed' && s.buf.length > s.config.maxPending) {
-    out.push(send('421 4.7.0 Too much input, closing connection'));
-    closeWith(s, out, 'smtp client: pending input over the limit');
   }
 }
 

@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { CloseReason, ServiceConnection } from '../../core/connection.ts';
 import type { Plane, PlaneContext } from '../../core/dataplane/plane.ts';
-import { boundPort, listenTcp } from '../../core/dataplane/tcp.ts';
+import { admit, boundPort, listenTcp, resetConnectionsOf } from '../../core/dataplane/tcp.ts';
 import type { Template } from '../../core/persistence.ts';
 import type { RealServer } from '../../core/server.ts';
 import type { VirtualService } from '../../core/service.ts';
@@ -74,10 +74,7 @@ export class MailPlane implements Plane {
     this.deps = deps;
     this.#server = net.createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
     this.#server.on('error', () => {});
-    service.onServerGone = (server, reset) => {
-      if (!reset) return;
-      for (const c of service.connections) if (c.server === server) c.close('server-removed');
-    };
+    service.onServerGone = resetConnectionsOf(service);
   }
 
   get port(): number { return boundPort(this.#server); }
@@ -90,12 +87,7 @@ export class MailPlane implements Plane {
   }
 
   #accept(socket: net.Socket): void {
-    const service = this.service;
-    if (!service.admits()) { socket.resetAndDestroy(); service.refused.limit++; return; }
-    const conn = new MailConnection(this, socket);
-    service.connections.add(conn);
-    service.stats.conns++;
-    conn.start();
+    admit(this.service, socket, () => new MailConnection(this, socket))?.start();
   }
 }
 

@@ -7,7 +7,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { CloseReason, ServiceConnection } from '../../core/connection.ts';
 import type { Plane, PlaneContext } from '../../core/dataplane/plane.ts';
 import { readShared, takeBytes } from '../../core/dataplane/reads.ts';
-import { boundPort, listenTcp } from '../../core/dataplane/tcp.ts';
+import { admit, boundPort, listenTcp } from '../../core/dataplane/tcp.ts';
 import type { Template } from '../../core/persistence.ts';
 import type { RealServer } from '../../core/server.ts';
 import type { VirtualService } from '../../core/service.ts';
@@ -166,11 +166,7 @@ export class HttpPlane implements Plane {
   }
 
   #accept(socket: net.Socket): void {
-    const service = this.service;
-    if (!service.admits()) { socket.resetAndDestroy(); service.refused.limit++; return; }
-    const conn = new HttpConnection(this, socket);
-    service.connections.add(conn);
-    service.stats.conns++;
+    admit(this.service, socket, () => new HttpConnection(this, socket));
   }
 }
 
