@@ -31,14 +31,16 @@ export const ERROR_CODES = {
   E_HTTP_REQUEST_LINE: 'an HTTP client sent a malformed request line (method, target or version); yoke answered 400 and closed: fix the client (docs/http-parsing.md lists the rules)',
   E_HTTP_HEADER: 'an HTTP client sent a malformed field line (bad name, whitespace before the colon, obs-fold, bare CR or LF, a control byte in a value); yoke answered 400 and closed: fix the client',
   E_HTTP_HOST: 'an HTTP/1.1 request had no Host, two Host fields or an invalid Host value; yoke answered 400 (RFC 9112 3.2): fix the client',
-  E_HTTP_TOO_LARGE: 'an HTTP request head exceeded a limit (target length: 414; head bytes or field count: 431): raise the listener\'s limit only if the client is legitimate',
+  E_HTTP_TOO_LARGE: 'an HTTP request head exceeded a limit (target length: 414; head bytes or field count: 431): raise the service\'s http.max_header_size or http.max_headers only if the client is legitimate',
   E_HTTP_VERSION: 'an HTTP client spoke a version other than HTTP/1.0 or 1.1 on an HTTP/1.1 listener; yoke answered 505: use HTTP/1.1, or terminate HTTP/2 elsewhere',
   E_HTTP_METHOD: 'an HTTP client sent CONNECT, which a reverse proxy does not serve; yoke answered 501: send the request to a forward proxy instead',
   E_HTTP_FRAMING: 'an HTTP request\'s body length was ambiguous (Content-Length twice or malformed, Content-Length with Transfer-Encoding, Transfer-Encoding not ending in chunked or in HTTP/1.0); yoke answered 400 and closed: this is the shape of request smuggling, fix or block the client',
   E_HTTP_TRANSFER_CODING: 'an HTTP request used a transfer coding other than chunked; yoke answered 501: send the body chunked only (or with Content-Length)',
   E_HTTP_EXPECT: 'an HTTP request carried an Expect value other than 100-continue; yoke answered 417: drop the Expect field',
   E_HTTP_CHUNKED: 'an HTTP request\'s chunked body broke the chunk grammar; yoke stopped forwarding it at that byte, aborted the upstream connection and closed: fix the client',
-  E_HTTP_TIMEOUT: 'an HTTP client did not send a whole request head within 10 s of its first byte; yoke answered 408 and closed: a slow or stalled client (or a slowloris)',
+  E_HTTP_TIMEOUT: 'an HTTP client did not send a whole request head within http.header_timeout (10 s) of its first byte; yoke answered 408 and closed: a slow or stalled client (or a slowloris)',
+  E_HTTP_BODY_TIMEOUT: 'an HTTP client paused its request body longer than http.body_timeout (60 s); yoke aborted the request to the server and answered 408 (or closed, if the answer had begun): a stalled client, or raise the limit for slow links',
+  E_HTTP_BODY_TOO_LARGE: 'an HTTP request body exceeded http.max_body_size; yoke answered 413 and closed (by Content-Length before any server saw it; a chunked body when it grew past, aborting the request to the server): raise the limit if such uploads are legitimate',
   E_DIRECTORY_FILTER: 'a directory\'s filter is not a usable RFC 4515 filter: write it with {user} where the user name goes, inside a value, e.g. (uid={user}) or (&(objectClass=inetOrgPerson)(uid={user}))',
 } as const;
 

@@ -44,6 +44,16 @@ export const DEFAULTS = deepFreeze({
   backend_tls: { verify: true },
   /** `services[].smtp.*`: mode smtp takes AUTH (submission) and MAIL without AUTH (delivery); the greeting's name. */
   smtp: { auth: true, delivery: true, hostname: 'yoke' },
+  /**
+   * `services[].http.*`: mode http's limits. Client side as HAProxy `timeout http-request` / `http-keep-alive` and
+   * nginx `client_body_timeout`; head bounds as Node's and HAProxy's; no body limit (HAProxy has none; yoke streams
+   * bodies, so the servers own that limit). Server side as HAProxy `timeout server`, nginx `proxy_read_timeout` and
+   * an upstream's `keepalive_timeout`; connections per server unbounded, as undici's Pool.
+   */
+  http: {
+    header_timeout: '10s', body_timeout: '60s', idle_timeout: '60s', max_header_size: '16k', max_headers: 100, max_body_size: 0,
+    server_headers_timeout: '30s', server_body_timeout: '60s', server_idle_timeout: '4s', server_connections: 0,
+  },
 } as const);
 
 /** Where each group of DEFAULTS lives in the YAML, as docs/config.md titles its keys. */
@@ -66,4 +76,5 @@ export const DEFAULT_PLACES: { readonly [G in keyof typeof DEFAULTS]: string } =
   mail: 'services[].',
   backend_tls: 'services[].backend_tls.',
   smtp: 'services[].smtp.',
+  http: 'services[].http.',
 };

@@ -7,8 +7,9 @@ import type { SchedulerName } from '../../core/schedulers/types.ts';
 import { DEFAULTS } from './defaults.ts';
 import { deepFreeze } from './freeze.ts';
 import type { CheckCommon, CheckSpec, HttpUrl, NotifySpec, ServerHealthSpec, ServiceHealthSpec } from '../../core/health/spec.ts';
-import type { PersistenceConfig, ServiceConfig, YokeConfig } from './types.ts';
-import { parseBytes, parseDuration, parseStatusRange } from './values.ts';
+import { DEFAULT_HEAD_LIMITS } from '../../l7/http/request-head.ts';
+import type { HttpSettings, PersistenceConfig, ServiceConfig, YokeConfig } from './types.ts';
+import { parseBytes, parseDuration, parseSize, parseStatusRange } from './values.ts';
 
 /* The YAML shapes as the schema admits them: every key the schema makes optional is optional here. */
 interface RawServer {
@@ -36,12 +37,17 @@ interface RawPool {
     http_only?: boolean; secure?: boolean; same_site?: 'Lax' | 'Strict' | 'None'; secret?: string;
   };
 }
+interface RawHttp {
+  header_timeout?: string; body_timeout?: string; idle_timeout?: string; max_header_size?: string | number; max_headers?: number;
+  max_body_size?: string | number; server_headers_timeout?: string; server_body_timeout?: string; server_idle_timeout?: string;
+  server_connections?: number;
+}
 interface RawService extends RawPool {
   name: string; listen: string; mode?: ServiceConfig['mode'];
   proxy_protocol?: 'off' | 'v1' | 'v2'; max_conns?: number; connect_timeout?: string; retries?: number; tls?: { cert: string; key: string };
   directory?: string; webmail_user?: { header?: string; cookie?: string };
   tls_mode?: MailSpec['tlsMode']; login_timeout?: string; backend_tls?: { verify?: boolean; ca?: string; server_name?: string }; smtp?: { auth?: boolean; delivery?: boolean; hostname?: string };
-  routes?: RawRoute[]; pools?: Record<string, RawPool>;
+  http?: RawHttp; routes?: RawRoute[]; pools?: Record<string, RawPool>;
 }
 interface RawRoute {
   match?: { sni?: string; host?: string; path?: string; path_prefix?: string; path_regex?: string; method?: string; header?: { name: string; value?: string } };
@@ -89,6 +95,7 @@ function service(s: RawService, secrets: ReadonlyMap<string, string>): ServiceCo
     ...(s.directory === undefined ? {} : { directory: s.directory }),
     ...(s.webmail_user === undefined ? {} : { webmailUser: { header: s.webmail_user.header?.toLowerCase(), cookie: s.webmail_user.cookie } }),
     ...(d.mode === 'imap' || d.mode === 'pop3' || d.mode === 'smtp' ? { mail: mail(s, secrets) } : {}),
+    ...(d.mode === 'http' ? { http: httpSettings(s.http) } : {}),
     ...pool(s, s.sticky, secrets),
   };
   if (s.pools === undefined) return front;
@@ -110,6 +117,22 @@ function mail(s: RawService, secrets: ReadonlyMap<string, string>): MailSpec {
       verify: s.backend_tls.verify ?? DEFAULTS.backend_tls.verify, ca: s.backend_tls.ca === undefined ? undefined : secrets.get(s.backend_tls.ca), serverName: s.backend_tls.server_name,
     },
     smtp: { auth: smtp.auth, delivery: smtp.delivery, hostname: smtp.hostname },
+  };
+}
+
+/** mode http's limits with DEFAULTS filled in; without an argument, the defaults themselves (a service built without a config). */
+export function httpSettings(h: RawHttp = {}): HttpSettings {
+  const d = { ...DEFAULTS.http, ...h };
+  return {
+    head: { ...DEFAULT_HEAD_LIMITS, maxHeadBytes: parseSize(d.max_header_size), maxHeaderCount: d.max_headers },
+    headerTimeoutMs: parseDuration(d.header_timeout),
+    bodyTimeoutMs: parseDuration(d.body_timeout),
+    idleTimeoutMs: parseDuration(d.idle_timeout),
+    maxBodySize: parseSize(d.max_body_size),
+    serverHeadersTimeoutMs: parseDuration(d.server_headers_timeout),
+    serverBodyTimeoutMs: parseDuration(d.server_body_timeout),
+    serverIdleTimeoutMs: parseDuration(d.server_idle_timeout),
+    serverConnections: d.server_connections,
   };
 }
 

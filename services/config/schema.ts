@@ -49,6 +49,17 @@ function integer(minimum: number, maximum: number, extra: Schema = {}): Schema {
   return { type: 'integer', minimum, maximum, ...extra };
 }
 
+/** A size in bytes: a whole number, or text with a unit (`16k`, `1m`); bounds apply to numbers here, to text in semantic.ts. */
+function size(bounds: { readonly min: number; readonly max: number }, dflt: string | number): Schema {
+  return { type: ['integer', 'string'], minimum: bounds.min, maximum: bounds.max, format: 'size' satisfies ValueFormat, default: dflt };
+}
+
+/** The bounds of the size keys of `http`: a head is held whole in memory while it is read; a body is streamed. */
+export const HTTP_SIZES = {
+  max_header_size: { min: 1024, max: 1024 ** 2 },
+  max_body_size: { min: 0, max: 1024 ** 4 },
+} as const;
+
 const NAME: Schema = { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', 'x-hint': 'letters, digits and _ . - only' };
 const BOOLEAN: Schema = { type: 'boolean' };
 const ENDPOINT = formatted('endpoint');
@@ -172,6 +183,21 @@ const sticky = object({
   secret: formatted('secret'),
 });
 
+const HT = DEFAULTS.http;
+/** mode http: the proxy's limits toward clients and toward the real servers. */
+const http = object({
+  header_timeout: duration(HT.header_timeout),
+  body_timeout: duration(HT.body_timeout),
+  idle_timeout: duration(HT.idle_timeout),
+  max_header_size: size(HTTP_SIZES.max_header_size, HT.max_header_size),
+  max_headers: integer(1, 10000, { default: HT.max_headers }),
+  max_body_size: size(HTTP_SIZES.max_body_size, HT.max_body_size),
+  server_headers_timeout: duration(HT.server_headers_timeout),
+  server_body_timeout: duration(HT.server_body_timeout),
+  server_idle_timeout: duration(HT.server_idle_timeout),
+  server_connections: integer(0, 65535, { default: HT.server_connections }),
+});
+
 const route = object({
   match: object({
     sni: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?$', 'x-hint': 'a server name such as api.example.org, or *.example.org for its subdomains' },
@@ -230,6 +256,7 @@ const service = object({
     delivery: { ...BOOLEAN, default: DEFAULTS.smtp.delivery },
     hostname: { type: 'string', pattern: '^[A-Za-z0-9.-]+$', 'x-hint': 'a host name such as mx.example.org', default: DEFAULTS.smtp.hostname },
   }),
+  http,
   max_conns: integer(0, U32, { default: S.max_conns }),
   connect_timeout: duration(S.connect_timeout),
   retries: integer(0, 10, { default: S.retries }),

@@ -5,7 +5,8 @@ import { SCHEDULER_NAMES, type SchedulerName } from '../../core/schedulers/types
 import { DEFAULTS } from './defaults.ts';
 import type { Fault, Segment, SourceMap } from './positions.ts';
 import { label } from './validate.ts';
-import { parseDuration, parseNetmask, parseSecretRef } from './values.ts';
+import { HTTP_SIZES } from './schema.ts';
+import { parseDuration, parseNetmask, parseSecretRef, parseSize } from './values.ts';
 import { isMailMode } from '../mail/settings.ts';
 
 /** The parsed config with the paths the schema faulted: checks read only values the schema accepted. */
@@ -113,6 +114,7 @@ export function semanticFaults(tree: CheckedTree, map: SourceMap, env: NodeJS.Pr
       faults.push({ path: ['services', i, 'tls'], aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(['services', i, 'tls'])}: yoke terminates TLS for mode http, imap, pop3 and smtp only; mode tls passes it through to the servers` });
     }
     checkMailKeys(tree, ['services', i], String(mode), tls !== undefined, faults);
+    checkHttpKeys(tree, ['services', i], mode, faults);
   }
   const adminListen = tree.valid(['admin', 'listen']);
   if (typeof adminListen === 'string') listens.note(`tcp ${canonical(adminListen)}`, ['admin', 'listen'], 'admin.listen', () => '');
@@ -224,6 +226,31 @@ function checkMailKeys(tree: CheckedTree, at: Segment[], mode: string, hasTls: b
   } else if (tree.valid([...smtp, 'auth']) === false && tree.valid([...smtp, 'delivery']) === false) {
     faults.push({ path: smtp, aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(smtp)}: with auth and delivery both false no client could send mail: turn one on` });
   }
+}
+
+/** `http` belongs to mode http (a mode the schema refused is not judged); its sizes written with a unit keep their bounds. */
+function checkHttpKeys(tree: CheckedTree, at: Segment[], mode: unknown, faults: Fault[]): void {
+  const path = [...at, 'http'];
+  if (tree.raw(path) === undefined || mode === undefined) return;
+  if (mode !== 'http') {
+    faults.push({ path, aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(path)}: http settings are for mode http; this service is mode ${String(mode)}` });
+    return;
+  }
+  for (const [key, bounds] of Object.entries(HTTP_SIZES)) {
+    const where = [...path, key];
+    const text = tree.valid(where);
+    if (typeof text !== 'string') continue;
+    const n = parseSize(text);
+    if (n < bounds.min || n > bounds.max) {
+      faults.push({ path: where, aim: 'value', code: 'E_CONFIG_INVALID', message: `${label(where)}: ${text} is out of range ${sizeText(bounds.min)}..${sizeText(bounds.max)}` });
+    }
+  }
+}
+
+/** A size as an operator writes it: the largest unit that divides it (`1k`, `1m`, `1024g`). */
+function sizeText(n: number): string {
+  for (const [unit, bytes] of [['g', 1024 ** 3], ['m', 1024 ** 2], ['k', 1024]] as const) if (n > 0 && n % bytes === 0) return `${n / bytes}${unit}`;
+  return String(n);
 }
 
 /** Stickiness by TLS session needs mode tls, by cookie mode http; a SameSite=None cookie must be Secure or browsers drop it. */

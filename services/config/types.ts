@@ -4,6 +4,7 @@ import type { ServiceHealthSpec } from '../../core/health/spec.ts';
 import type { DirectorySpec } from '../mail/directory.ts';
 import type { MailSpec } from '../mail/settings.ts';
 import type { PersistenceSpec, ServiceSpec, TimeoutSpec } from '../../core/spec.ts';
+import type { HeadLimits } from '../../l7/http/request-head.ts';
 
 /** The whole config after validation: defaults filled in, durations in ms, secrets resolved, deeply frozen. */
 export interface YokeConfig {
@@ -31,6 +32,30 @@ export interface ServiceConfig extends ServiceSpec {
   readonly webmailUser?: { readonly header: string | undefined; readonly cookie: string | undefined } | undefined;
   /** Mail modes only: TLS toward clients and the SMTP roles. */
   readonly mail?: MailSpec | undefined;
+  /** mode http only: the proxy's limits and timeouts (`http`, defaults filled in); its pools share the service's. */
+  readonly http?: HttpSettings | undefined;
+}
+
+/** mode http's limits toward clients and toward the real servers: durations in ms, sizes in bytes. */
+export interface HttpSettings {
+  /** The request-head parser's bounds (max_header_size, max_headers; the target's length stays 8 KiB). */
+  readonly head: HeadLimits;
+  /** A begun request head must be whole within this: 408. */
+  readonly headerTimeoutMs: number;
+  /** A request body may pause this long between reads: 408, or the connection closed once the answer began. */
+  readonly bodyTimeoutMs: number;
+  /** An idle kept-alive client connection is closed after this. */
+  readonly idleTimeoutMs: number;
+  /** The largest request body: 413 past it; 0 = no limit. */
+  readonly maxBodySize: number;
+  /** A real server must begin its answer within this (counted from the request's end): 504. */
+  readonly serverHeadersTimeoutMs: number;
+  /** A real server may pause this long between bytes of its answer. */
+  readonly serverBodyTimeoutMs: number;
+  /** An idle kept-alive connection to a real server is closed after this (sooner when the server says so). */
+  readonly serverIdleTimeoutMs: number;
+  /** Connections to one real server at most, requests beyond wait in line; 0 = no limit. */
+  readonly serverConnections: number;
 }
 
 /** IPVS persistence (`-p timeout -M netmask`); services sharing a group share templates, as fwmark / port-0 services do. */

@@ -27,6 +27,19 @@ export function parseDurationOrZero(text: string): number {
   return parseDuration(text, true);
 }
 
+/** Bytes per size unit: 1024-based, as nginx's `1m` and `16k`. */
+const SIZE_UNITS = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as const;
+
+/** Parses a size: a whole number of bytes, or one with a unit k, m or g (1024-based): `16k`, `1m`; throws E_CONFIG_INVALID otherwise. */
+export function parseSize(text: string | number): number {
+  const m = /^(\d+)([kmg]?)$/.exec(String(text));
+  const n = m ? Number(m[1]) * SIZE_UNITS[m[2] as keyof typeof SIZE_UNITS] : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new YokeError('E_CONFIG_INVALID', `"${text}" is not a size: write a whole number of bytes, or one with a unit k, m or g (1024-based), such as 16k or 1m`);
+  }
+  return n;
+}
+
 /** Parses a dotted IPv4 netmask and checks that its one-bits are contiguous (as ipvsadm -M); throws E_CONFIG_INVALID otherwise. Returns the prefix length. */
 export function parseNetmask(text: string): number {
   if (isIP(text) !== 4) throw new YokeError('E_CONFIG_INVALID', `netmask "${text}" is not a dotted IPv4 mask such as 255.255.255.0`);
@@ -131,6 +144,7 @@ export const VALUE_FORMATS = {
   'status-range': { type: 'string', parse: parseStatusRange },
   'http-url': { type: 'string', parse: parseHttpUrl },
   regex: { type: 'string', parse: parseRegex },
+  size: { type: 'string', parse: parseSize },
 } as const;
 
 export type ValueFormat = keyof typeof VALUE_FORMATS;

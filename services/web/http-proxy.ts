@@ -23,7 +23,8 @@ import { ownResponse, requestCookies, responseHead, upstreamFields, type Respons
 import { httpStats } from './http-stats.ts';
 import { PoolStickiness } from './http-sticky.ts';
 import { findCookie } from '../../l7/http/cookie.ts';
-import type { ServiceConfig } from '../config/types.ts';
+import { httpSettings } from '../config/normalize.ts';
+import type { HttpSettings, ServiceConfig } from '../config/types.ts';
 import type { Directory } from '../mail/directory.ts';
 import type { MailRouter } from '../mail/router.ts';
 
@@ -56,19 +57,22 @@ export interface AccessRecord {
   readonly code?: string | undefined;
 }
 
-/** Limits and timeouts of the HTTP front (fixed here; config keys come with the rest of the web farm). */
-export const HTTP_LIMITS = Object.freeze({
-  /** A client must send a whole request head within this (slowloris): 408. */
-  headerTimeoutMs: 10_000,
-  /** An idle keep-alive connection is closed after this. */
-  idleTimeoutMs: 60_000,
-  /** A real server must start its answer within this: 504. */
-  serverHeadersTimeoutMs: 30_000,
-  /** A real server may pause this long between body bytes. */
-  serverBodyTimeoutMs: 60_000,
-  /** Idle keep-alive connections to one real server. */
-  serverKeepAliveMs: 4_000,
-});
+/** The limits of a service built without a config's `http` (the director's own tests, benches): every default. */
+const DEFAULT_HTTP: HttpSettings = Object.freeze(httpSettings());
+
+/**
+ * After yoke answered and closed its side, what the client still sends is read and dropped for this long (nginx's
+ * lingering close): closing with unread bytes would reset the connection and could destroy the answer unread.
+ */
+const LINGER_MS = 5_000;
+
+/** The keep-alive pool to one real server, and the settings it was made with (a reload that changes them makes another). */
+interface Upstream {
+  readonly pool: Pool;
+  readonly connectMs: number;
+  readonly idleMs: number;
+  readonly connections: number;
+}
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -90,7 +94,7 @@ export class HttpPlane implements Plane {
   /** 'https' when the listener terminates TLS (a certificate in the service's tls). */
   readonly proto: 'http' | 'https';
   #tls: TlsTerminationSpec | undefined = undefined;
-  readonly #upstreams = new Map<RealServer, Pool>();
+  readonly #upstreams = new Map<RealServer, Upstream>();
   readonly stickiness: PoolStickiness;
   /** Webmail: the mail farm's router and directories, for services that route by a mail user. */
   readonly mail: WebmailRouting | undefined;
@@ -117,8 +121,8 @@ export class HttpPlane implements Plane {
     }
     this.#server.on('error', () => {});
     const gone = (server: RealServer, reset: boolean) => {
-      const pool = this.#upstreams.get(server);
-      if (pool !== undefined) { this.#upstreams.delete(server); void pool.destroy().catch(() => {}); }
+      const up = this.#upstreams.get(server);
+      if (up !== undefined) { this.#upstreams.delete(server); void up.pool.destroy().catch(() => {}); }
       if (reset) for (const c of service.connections) (c as HttpConnection).serverGone(server);
     };
     service.onServerGone = gone;
@@ -130,7 +134,7 @@ export class HttpPlane implements Plane {
 
   close(): Promise<void> {
     if (this.#server.listening) this.#server.close();
-    for (const pool of this.#upstreams.values()) void pool.close().catch(() => {});
+    for (const up of this.#upstreams.values()) void up.pool.close().catch(() => {});
     this.#upstreams.clear();
     return Promise.resolve();
   }
@@ -149,20 +153,40 @@ export class HttpPlane implements Plane {
     return this.#router;
   }
 
-  /** The keep-alive connection pool to one real server. */
-  upstream(server: RealServer, pool: VirtualService): Pool {
-    let p = this.#upstreams.get(server);
-    if (p === undefined) {
-      const { host, port, family } = server.address;
-      p = new Pool(`http://${family === 6 ? `[${host}]` : host}:${port}`, {
-        connect: { timeout: pool.spec.connectTimeoutMs },
-        keepAliveTimeout: HTTP_LIMITS.serverKeepAliveMs,
-        headersTimeout: HTTP_LIMITS.serverHeadersTimeoutMs,
-        bodyTimeout: HTTP_LIMITS.serverBodyTimeoutMs,
-      });
-      this.#upstreams.set(server, p);
+  /** The service's current limits (a reload may have replaced them): read once per request. */
+  limits(): HttpSettings {
+    return (this.service.spec as ServiceConfig).http ?? DEFAULT_HTTP;
+  }
+
+  /**
+   * The keep-alive connection pool to one real server. A reload that changed how its connections are made
+   * (connect_timeout, server_idle_timeout, server_connections) gets a new pool for new requests; the old one
+   * finishes the requests it holds, then closes.
+   */
+  upstream(server: RealServer, pool: VirtualService, limits: HttpSettings): Pool {
+    const connectMs = pool.spec.connectTimeoutMs;
+    let up = this.#upstreams.get(server);
+    if (up !== undefined && (up.connectMs !== connectMs || up.idleMs !== limits.serverIdleTimeoutMs || up.connections !== limits.serverConnections)) {
+      void up.pool.close().catch(() => {});
+      up = undefined;
     }
-    return p;
+    if (up === undefined) {
+      const { host, port, family } = server.address;
+      up = {
+        pool: new Pool(`http://${family === 6 ? `[${host}]` : host}:${port}`, {
+          connect: { timeout: connectMs },
+          connections: limits.serverConnections === 0 ? null : limits.serverConnections,
+          // The server's Keep-Alive hint may shorten the idle time, never lengthen it.
+          keepAliveTimeout: limits.serverIdleTimeoutMs,
+          keepAliveMaxTimeout: limits.serverIdleTimeoutMs,
+          headersTimeout: limits.serverHeadersTimeoutMs,
+          bodyTimeout: limits.serverBodyTimeoutMs,
+        }),
+        connectMs, idleMs: limits.serverIdleTimeoutMs, connections: limits.serverConnections,
+      };
+      this.#upstreams.set(server, up);
+    }
+    return up.pool;
   }
 
   #accept(socket: net.Socket): void {
@@ -181,19 +205,25 @@ class HttpConnection implements ServiceConnection {
   state: ServiceConnection['state'] = 'established';
   expiresAt: number;
   gone = false;
-  readonly #parser = new RequestHeadParser();
+  /** The limits of the request being read: the service's when its head began (a reload applies to the next one). */
+  #limits: HttpSettings;
+  #parser: RequestHeadParser;
   #buffer: Buffer = Buffer.alloc(0);
   #exchange: Exchange | undefined = undefined;
   #clientIp: string | undefined;
   /** The client half-closed: the answers still due are sent, then the connection ends. */
   #ended = false;
+  /** yoke ended its side: what the client still sends is dropped until it closes too, or LINGER_MS pass. */
+  #closing = false;
   /** After a protocol switch: the server connection the client's bytes go to. */
   #tunnel: net.Socket | undefined = undefined;
 
   constructor(plane: HttpPlane, socket: net.Socket) {
     this.plane = plane;
     this.socket = socket;
-    this.expiresAt = plane.ctx.clock.now() + HTTP_LIMITS.headerTimeoutMs; // a first request is due from the start
+    this.#limits = plane.limits();
+    this.#parser = new RequestHeadParser(this.#limits.head);
+    this.expiresAt = plane.ctx.clock.now() + this.#limits.headerTimeoutMs; // a first request is due from the start
     plane.ctx.wheel.schedule(this);
     // Plain sockets read into the shared buffer (core/dataplane/reads.ts) and keep a copy; TLS sockets keep 'data'.
     (socket as Tagged)[kConn] = this;
@@ -207,10 +237,21 @@ class HttpConnection implements ServiceConnection {
   get clientIp(): string { return (this.#clientIp ??= this.socket.remoteAddress ?? ''); }
   get clientPort(): number { return this.socket.remotePort ?? 0; }
 
-  /** The wheel says time is up: a head not complete in time gets 408; an idle keep-alive connection just closes. */
+  /**
+   * The wheel says time is up: a head not complete in time gets 408; an idle keep-alive connection just closes; a
+   * request body that stalled is cut (408 while no answer began); a lingering close ends.
+   */
   expire(): void {
-    if (this.#exchange !== undefined) return;
-    if (this.#buffer.length > 0) this.#refuse(408, 'the request head did not arrive in time', 'E_HTTP_TIMEOUT');
+    const ex = this.#exchange;
+    if (ex !== undefined) {
+      if (!ex.wantsBody) return;
+      // Paused by yoke itself (the server reads slowly): that wait is not the client's.
+      if (this.socket.isPaused()) { this.#deadline(ex.limits.bodyTimeoutMs); return; }
+      ex.bodyStalled();
+      return;
+    }
+    if (this.#closing) this.close('timeout');
+    else if (this.#buffer.length > 0) this.#refuse(408, 'the request head did not arrive in time', 'E_HTTP_TIMEOUT');
     else this.close('timeout');
   }
 
@@ -244,20 +285,33 @@ class HttpConnection implements ServiceConnection {
     up.on('drain', () => this.socket.resume());
   }
 
+  /** The exchange reads a request body: it must keep coming, each read within body_timeout. */
+  watchBody(ms: number): void {
+    this.#deadline(ms);
+  }
+
+  /** The request body is whole (or was cut): no deadline until the exchange ends. */
+  bodyDone(): void {
+    this.expiresAt = Infinity;
+    this.plane.ctx.wheel.cancel(this);
+  }
+
   #data(chunk: Buffer): void {
+    if (this.#closing) return;
     const tunnel = this.#tunnel;
     if (tunnel !== undefined) { if (!tunnel.write(chunk)) this.socket.pause(); return; }
     const ex = this.#exchange;
-    if (ex !== undefined && ex.wantsBody) { ex.body(chunk); return; }
+    // Each read of body bytes pushes the body deadline (the wheel refiles it lazily: a field write per read).
+    if (ex !== undefined && ex.wantsBody) { this.expiresAt = this.plane.ctx.clock.now() + ex.limits.bodyTimeoutMs; ex.body(chunk); return; }
     // The head deadline runs from a head's first byte and is not pushed by later bytes: a trickle cannot hold on.
-    if (this.#buffer.length === 0 && ex === undefined) this.#deadline(HTTP_LIMITS.headerTimeoutMs);
+    if (this.#buffer.length === 0 && ex === undefined) this.#deadline(this.#limits.headerTimeoutMs);
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     if (ex === undefined) this.#next();
   }
 
   /** Parses the next request from the buffer (pipelined requests wait here for their turn). */
   #next(): void {
-    if (this.gone || this.#buffer.length === 0) return;
+    if (this.gone || this.#closing || this.#buffer.length === 0) return;
     const r = this.#parser.parse(this.#buffer);
     if (r.kind === 'need-more') return;
     if (r.kind === 'error') { this.#refuse(r.status, r.reason, r.code); return; }
@@ -269,7 +323,7 @@ class HttpConnection implements ServiceConnection {
     this.#buffer = Buffer.alloc(0);
     this.expiresAt = Infinity;
     this.plane.ctx.wheel.cancel(this);
-    this.#exchange = new Exchange(this, head, framing as Framing);
+    this.#exchange = new Exchange(this, head, framing as Framing, this.#limits);
     this.#exchange.start(rest);
   }
 
@@ -277,12 +331,25 @@ class HttpConnection implements ServiceConnection {
   exchangeDone(keepAlive: boolean, leftover: Buffer | undefined): void {
     this.#exchange = undefined;
     if (this.gone) return;
-    if (!keepAlive || (this.#ended && this.#buffer.length === 0 && (leftover === undefined || leftover.length === 0))) { this.socket.end(); return; }
-    this.#parser.reset();
+    if (!keepAlive || (this.#ended && this.#buffer.length === 0 && (leftover === undefined || leftover.length === 0))) { this.#linger(); return; }
+    // The next request is read with the limits in force now.
+    const limits = this.plane.limits();
+    if (limits.head !== this.#limits.head) this.#parser = new RequestHeadParser(limits.head);
+    else this.#parser.reset();
+    this.#limits = limits;
     if (leftover !== undefined && leftover.length > 0) this.#buffer = this.#buffer.length === 0 ? leftover : Buffer.concat([leftover, this.#buffer]);
-    this.#deadline(this.#buffer.length > 0 ? HTTP_LIMITS.headerTimeoutMs : HTTP_LIMITS.idleTimeoutMs);
+    this.#deadline(this.#buffer.length > 0 ? limits.headerTimeoutMs : limits.idleTimeoutMs);
     if (this.socket.isPaused()) this.socket.resume();
     this.#next();
+  }
+
+  /** Ends yoke's side and drops what the client still sends, until it closes or LINGER_MS pass. */
+  #linger(): void {
+    this.#closing = true;
+    this.#buffer = Buffer.alloc(0);
+    this.socket.end();
+    if (this.socket.isPaused()) this.socket.resume();
+    this.#deadline(LINGER_MS);
   }
 
   #deadline(ms: number): void {
@@ -292,16 +359,15 @@ class HttpConnection implements ServiceConnection {
 
   /** Answers a bad request itself and closes: nothing of it reaches a real server. */
   #refuse(status: number, reason: string, code: string): void {
+    if (this.gone) return;
     const id = nextRequestId();
-    if (!this.socket.destroyed) this.socket.end(ownResponse(status, reason, id, true));
+    if (!this.socket.destroyed) this.socket.write(ownResponse(status, reason, id, true));
     publishAccess({
       id, service: this.plane.service.name, pool: '', client: this.clientIp, method: '', target: '', host: '', status,
       server: undefined, headerMs: 0, totalMs: 0, bytesOut: 0, retries: 0, code,
     });
     this.#exchange = undefined;
-    this.gone = true;
-    this.plane.ctx.wheel.cancel(this);
-    this.plane.service.connections.delete(this);
+    this.#linger();
   }
 }
 
@@ -330,6 +396,8 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
   readonly conn: HttpConnection;
   readonly head: RequestHead;
   readonly framing: Framing;
+  /** The service's limits when the request's head began: they hold for the whole exchange. */
+  readonly limits: HttpSettings;
   readonly id = nextRequestId();
   readonly startedAt = Date.now();
   readonly #t0 = performance.now();
@@ -346,7 +414,11 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
   #body: Readable | undefined = undefined;
   #receiving = false;
   #bodyLeft = 0;
+  /** Decoded bytes of a chunked body so far (against max_body_size). */
+  #bodyBytes = 0;
   #chunked: ChunkedDecoder | undefined = undefined;
+  /** The error code when yoke answered the request itself (E_HTTP_*), for the access record. */
+  #code: string | undefined = undefined;
   /** Bytes after this request's body (a pipelined request), handed back when the exchange ends. */
   #leftover: Buffer | undefined = undefined;
   #controller: Dispatcher.DispatchController | undefined = undefined;
@@ -367,10 +439,11 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
   #stuck: StickyRequest | undefined = undefined;
   #cookie: string | null | undefined = undefined;
 
-  constructor(conn: HttpConnection, head: RequestHead, framing: Framing) {
+  constructor(conn: HttpConnection, head: RequestHead, framing: Framing, limits: HttpSettings) {
     this.conn = conn;
     this.head = head;
     this.framing = framing;
+    this.limits = limits;
     this.pool = conn.plane.service;
     this.#keepAlive = framing.keepAlive;
   }
@@ -381,12 +454,46 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
   /** True while client bytes belong to this request's body. */
   get wantsBody(): boolean { return this.#receiving; }
 
-  expire(): void {}
+  /**
+   * Its wheel deadline passed before the server's answer began: a tunnel's server did not accept the connection
+   * (502, connect_timeout) or answer the upgrade (504); a server did not begin its answer after the body (504).
+   */
+  expire(): void {
+    if (this.gone || this.#responded) return;
+    const up = this.#upgrade;
+    const connecting = up !== undefined && up.connecting;
+    if (connecting) this.pool.serverFailed(this.server as RealServer);
+    const controller = this.#controller;
+    if (connecting) this.#ownAfterAssign(502, 'the real server did not accept the connection in time');
+    else this.#ownAfterAssign(504, 'the real server did not answer in time');
+    controller?.abort(new Error('the real server did not answer in time'));
+    up?.destroy();
+  }
+
   close(_reason: CloseReason): void { this.abort(); }
+
+  #deadline(ms: number): void {
+    this.expiresAt = this.conn.plane.ctx.clock.now() + ms;
+    this.conn.plane.ctx.wheel.schedule(this);
+  }
+
+  #noDeadline(): void {
+    if (this.expiresAt === Infinity) return;
+    this.expiresAt = Infinity;
+    this.conn.plane.ctx.wheel.cancel(this);
+  }
 
   start(rest: Buffer): void {
     const { head, framing } = this;
     const service = this.conn.plane.service;
+    const max = this.limits.maxBodySize;
+    if (framing.body === 'length' && max > 0 && framing.length > max) {
+      // Refused on its Content-Length, before any route or server: nothing of it is sent on (nor a 100 Continue).
+      this.#keepAlive = false;
+      this.#code = 'E_HTTP_BODY_TOO_LARGE';
+      this.#own(413, `the request body (${framing.length} bytes) is larger than the limit of ${max} bytes`, undefined);
+      return;
+    }
     this.#host = hostOf(head.authority);
     const path = pathOf(head.target);
     const router = this.conn.plane.router();
@@ -466,6 +573,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     this.#body = new Readable({ read: () => { if (this.conn.socket.isPaused()) this.conn.socket.resume(); } });
     this.#body.on('error', () => {}); // a broken body is answered by yoke; undici aborts its request on its own listener
     this.#receiving = true;
+    this.conn.watchBody(this.limits.bodyTimeoutMs);
   }
 
   /** Client bytes of the request body: passed on exactly to the body's end; what follows is the next request. */
@@ -473,8 +581,15 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     const bodyIn = this.#body as Readable;
     let more = true;
     if (this.#chunked !== undefined) {
-      const r = this.#chunked.decode(chunk, 0, chunk.length, (b, s, e) => { more = bodyIn.push(Buffer.from(b.subarray(s, e))) && more; this.#countIn(e - s); });
-      if (r.kind === 'error') { this.#bodyError(r.reason); return; }
+      const max = this.limits.maxBodySize;
+      let over = false;
+      const r = this.#chunked.decode(chunk, 0, chunk.length, (b, s, e) => {
+        if (over || (max > 0 && (this.#bodyBytes += e - s) > max)) { over = true; return; } // nothing past the limit goes on
+        more = bodyIn.push(Buffer.from(b.subarray(s, e))) && more;
+        this.#countIn(e - s);
+      });
+      if (over) { this.#cutBody(413, `the chunked request body grew past the limit of ${max} bytes`, 'E_HTTP_BODY_TOO_LARGE'); return; }
+      if (r.kind === 'error') { this.#cutBody(400, `bad chunked body: ${r.reason}`, 'E_HTTP_CHUNKED'); return; }
       if (r.kind === 'done') { this.#endBody(chunk.subarray(r.next)); return; }
     } else {
       const take = Math.min(this.#bodyLeft, chunk.length);
@@ -492,17 +607,39 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
   #endBody(rest: Buffer): void {
     this.#receiving = false;
     this.#leftover = rest;
+    this.conn.bodyDone();
     (this.#body as Readable).push(null);
+    if (this.#controller !== undefined) this.#awaitAnswer();
   }
 
-  /** A broken chunked body: nothing after the bad byte goes on; the upstream request is aborted, the client told 400. */
-  #bodyError(reason: string): void {
+  /**
+   * A request with a body: the server's time to begin its answer runs from the body's end (undici's own timer would
+   * run from the head, and cut a slow upload that is still coming).
+   */
+  #awaitAnswer(): void {
+    if (!this.#responded && !this.gone) this.#deadline(this.limits.serverHeadersTimeoutMs);
+  }
+
+  /** The client stopped sending its body for body_timeout: cut as a broken body is. */
+  bodyStalled(): void {
+    this.#cutBody(408, 'the request body did not arrive in time', 'E_HTTP_BODY_TIMEOUT');
+  }
+
+  /**
+   * A body that broke (bad chunk), grew past max_body_size or stalled: nothing after that byte goes on, the upstream
+   * request is aborted, and the client is told (400, 413, 408) while no answer began, else its connection is closed.
+   */
+  #cutBody(status: number, detail: string, code: string): void {
     this.#receiving = false;
     this.#keepAlive = false;
-    this.#body?.destroy(new Error(reason));
-    this.#controller?.abort(new Error(reason));
-    if (this.#responded) this.conn.close('client-error');
-    else this.#ownAfterAssign(400, `bad chunked body: ${reason}`);
+    this.conn.bodyDone();
+    const err = new Error(detail);
+    if (this.#responded) { this.#body?.destroy(err); this.conn.close('client-error'); return; }
+    const controller = this.#controller;
+    this.#code = code;
+    this.#ownAfterAssign(status, detail); // first: undici may call back synchronously when aborted
+    controller?.abort(err);
+    this.#body?.destroy(err);
   }
 
   #dispatch(): void {
@@ -512,10 +649,14 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     const fields = upstreamFields(head, { ip: this.clientIp, proto: this.conn.plane.proto }, head.authority, this.id, framing.body === 'length' ? framing.length : undefined, undefined, this.#cookie);
     const target = head.form === 'absolute' ? pathAndQuery(head.target) : head.target;
     this.state = 'established';
-    plane.upstream(server, this.pool).dispatch({
+    const limits = this.limits;
+    plane.upstream(server, this.pool, limits).dispatch({
       path: target, method: head.method, headers: fields,
       body: this.#body ?? null,
       idempotent: false, // yoke decides retries itself, before any byte of the answer
+      // With a body, yoke times the answer from the body's end itself (#awaitAnswer).
+      headersTimeout: this.#body === undefined ? limits.serverHeadersTimeoutMs : 0,
+      bodyTimeout: limits.serverBodyTimeoutMs,
     }, this);
   }
 
@@ -523,11 +664,15 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
+    // Ended while it waited in undici's queue (server_connections): it never goes out.
+    if (this.gone) { controller.abort(new Error('the request was already answered or abandoned')); return; }
+    if (this.#body !== undefined && !this.#receiving) this.#awaitAnswer();
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (statusCode < 200) return; // 1xx from the server: yoke already answered 100 Continue itself
     this.#responded = true;
+    this.#noDeadline();
     this.#status = statusCode;
     this.#headerAt = Date.now();
     const server = this.server as RealServer;
@@ -610,12 +755,19 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     up.setNoDelay(true);
     up.write(text + '\r\n');
     if (rest.length > 0) up.write(rest);
-    up.on('connect', () => { this.state = 'established'; this.pool.serverWorked(server); });
-    up.on('error', () => { if (!this.#responded) this.#ownAfterAssign(502, 'the real server refused the upgrade connection'); else this.conn.close('server-error'); });
+    // No bare connect: the server has connect_timeout to accept, then server_headers_timeout to answer (expire()).
+    this.#deadline(this.pool.spec.connectTimeoutMs);
+    up.on('connect', () => { this.state = 'established'; this.pool.serverWorked(server); this.#deadline(this.limits.serverHeadersTimeoutMs); });
+    up.on('error', () => {
+      if (this.gone) return;
+      if (!this.#responded) this.#ownAfterAssign(502, 'the real server refused the upgrade connection');
+      else this.conn.close('server-error');
+    });
     this.conn.tunnelTo(up);
-    up.once('data', () => { this.#responded = true; this.#status = 101; this.#headerAt = Date.now(); });
+    up.once('data', () => { this.#responded = true; this.#status = 101; this.#headerAt = Date.now(); this.#noDeadline(); });
     up.pipe(client);
-    up.on('close', () => { this.#done(false); client.destroy(); });
+    // Once yoke answered itself (502, 504) the client connection closes after that answer, not at once.
+    up.on('close', () => { if (this.gone) return; this.#done(false); client.destroy(); });
     client.on('close', () => up.destroy());
   }
 
@@ -627,6 +779,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     const close = !this.#keepAlive || this.#receiving;
     this.conn.socket.write(ownResponse(status, detail, this.id, close));
     this.gone = true;
+    this.#noDeadline();
     this.#log();
     this.conn.exchangeDone(!close, rest ?? this.#leftover);
   }
@@ -637,6 +790,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     this.#responded = true;
     this.conn.socket.write(ownResponse(status, detail, this.id, true));
     this.gone = true;
+    this.#noDeadline();
     this.#log();
     if (!alreadyReleased) this.#release();
     this.conn.exchangeDone(false, undefined);
@@ -645,6 +799,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
   #done(keepAlive: boolean): void {
     if (this.gone) return;
     this.gone = true;
+    this.#noDeadline();
     this.#log();
     this.#release();
     this.conn.exchangeDone(keepAlive, this.#leftover);
@@ -653,6 +808,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
   abort(): void {
     if (this.gone) return;
     this.gone = true;
+    this.#noDeadline();
     this.#controller?.abort(new Error('client went away'));
     this.#body?.destroy();
     this.#upgrade?.destroy();
@@ -669,7 +825,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     publishAccess({
       id: this.id, service: this.conn.plane.service.name, pool: this.pool.name, client: this.clientIp, method: this.head.method,
       target: this.head.target, host: this.#host, status: this.#status, server: this.server?.id, headerMs: this.#headerAt - this.startedAt,
-      totalMs: now - this.startedAt, bytesOut: this.#bytesOut, retries: this.#retries,
+      totalMs: now - this.startedAt, bytesOut: this.#bytesOut, retries: this.#retries, code: this.#code,
     });
   }
 }
