@@ -5,7 +5,8 @@
  */
 import { concat, type LookupAnswer, type MailAction, type MailEvent, type Step } from './types.ts';
 
-export type Phase = 'command' | 'sasl' | 'starting-tls' | 'lookup' | 'backend' | 'piping' | 'closed';
+/** `data`: SMTP message content streamed to the backend (the protocol's `stream` reads it, never held whole). */
+export type Phase = 'command' | 'sasl' | 'starting-tls' | 'lookup' | 'backend' | 'data' | 'piping' | 'closed';
 
 /** The fields the dispatch reads and writes in every protocol's state. */
 export interface FrontState {
@@ -25,6 +26,8 @@ export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export interface FrontProtocol<S extends FrontState> {
   /** reads client commands while the phase takes them */
   pump(s: Mutable<S>, out: MailAction[]): void;
+  /** takes client bytes in the 'data' phase as they come (the protocols with such a phase have it) */
+  stream?(s: Mutable<S>, out: MailAction[], bytes: Uint8Array): void;
   lookupResult(s: Mutable<S>, out: MailAction[], answer: LookupAnswer): void;
   /** a backend connection is open, so its bytes are kept */
   backendOpen(s: S): boolean;
@@ -48,8 +51,12 @@ export function frontStep<S extends FrontState>(p: FrontProtocol<S>, state: S, e
   switch (event.type) {
     case 'client-bytes':
       if (s.phase === 'starting-tls') break; // handshake bytes belong to the TLS layer, never to commands
-      s.buf = concat(s.buf, event.bytes);
-      p.pump(s, out);
+      if (s.phase === 'data' && p.stream !== undefined) {
+        p.stream(s, out, event.bytes);
+      } else {
+        s.buf = concat(s.buf, event.bytes);
+        p.pump(s, out);
+      }
       // Input held while yoke waits on the router or the backend (pipelined commands) is bounded.
       if (s.phase !== 'closed' && s.buf.length > s.config.maxPending) {
         out.push(p.tooMuchInput);

@@ -6,13 +6,17 @@
  * - delivery: EHLO/HELO, MAIL FROM, RCPT TO → lookup of the recipient (local part or whole address) → the first
  *   routed RCPT opens the backend (EHLO, MAIL, RCPT replayed as the client wrote them); each further RCPT is taken
  *   only when it routes to that same server, else 451 4.3.0 so that the sending MTA retries it in a transaction of
- *   its own; the backend's RCPT answers go to the client; DATA is forwarded and from then on bytes are piped.
+ *   its own; the backend's RCPT answers go to the client; DATA is forwarded and, after its 354, the message is
+ *   streamed to the backend until its end (smtp-data.ts); the backend's answer to it goes to the client, and the
+ *   next MAIL starts a transaction routed afresh. The backend connection stays open between transactions and is
+ *   reused when the next one's first recipient routes to the same server; otherwise it gets QUIT.
  * The password is kept as in imap.ts.
  */
 import { frontStep, type FrontProtocol, type Mutable, type Phase } from './front.ts';
 import { readLine, type LineOptions } from './lines.ts';
 import { encodeBase64, encodePlain, saslContinue, saslStart, checkCredentials, type SaslPending, type SaslStep } from './sasl.ts';
 import { parsePath, readReply } from './smtp-codec.ts';
+import { DATA_START, scanData, type DataScan } from './smtp-data.ts';
 import {
   EMPTY, ascii, concat, isWord, splitFirst, startsWithWord,
   type CommonLimits, type Credentials, type LookupAnswer, type MailAction, type MailEvent, type Step, type TlsPolicy,
@@ -71,13 +75,22 @@ export interface SmtpState {
   readonly rcpt: Uint8Array | undefined;
   readonly accepted: number;
   readonly recipients: number;
-  /** the server of the transaction's first routed RCPT; every other RCPT must route there */
+  /** the server of the open backend connection (or of the one that broke with recipients taken) */
   readonly server: string | undefined;
-  /** a backend connection is open (delivery keeps it across RCPTs) */
+  /** a backend connection is open (delivery keeps it across RCPTs, and idle between transactions) */
   readonly open: boolean;
+  /** the backend holds this transaction's MAIL: every RCPT must route to `server` */
+  readonly bound: boolean;
   /** the backend broke after taking recipients: DATA gets 451, the MTA retries */
   readonly lost: boolean;
-  readonly purpose: 'auth' | 'rcpt';
+  /** what the backend's next reply answers */
+  readonly purpose: 'auth' | 'rcpt' | 'data' | 'message';
+  /** where the end-of-data scan stands (phase 'data') */
+  readonly scan: DataScan;
+  /** phase 'data': the message goes to the backend, or is thrown away (the backend broke, or a bare CR/LF) and
+   * `discardReply` answers its end */
+  readonly sink: 'backend' | 'discard';
+  readonly discardReply: string;
   readonly sasl: SaslPending | undefined;
   readonly credentials: Credentials | undefined;
   readonly backendBuf: Uint8Array;
@@ -90,8 +103,9 @@ export interface SmtpState {
 export function smtpStart(config: SmtpConfig = SMTP_DEFAULTS): Step<SmtpState> {
   const state: SmtpState = {
     config, phase: 'command', tls: config.tls === 'implicit', buf: EMPTY, commands: 0, failures: 0, helo: undefined,
-    mail: undefined, rcpt: undefined, accepted: 0, recipients: 0, server: undefined, open: false, lost: false,
-    purpose: 'auth', sasl: undefined, credentials: undefined, backendBuf: EMPTY, setup: 0, replay: [],
+    mail: undefined, rcpt: undefined, accepted: 0, recipients: 0, server: undefined, open: false, bound: false,
+    lost: false, purpose: 'auth', scan: DATA_START, sink: 'backend', discardReply: '', sasl: undefined,
+    credentials: undefined, backendBuf: EMPTY, setup: 0, replay: [],
   };
   return { state, actions: [send(`220 ${config.hostname} ESMTP yoke ready`)] };
 }
@@ -120,9 +134,11 @@ function send(text: string): MailAction {
 function line(bytes: Uint8Array): Uint8Array {
   return concat(bytes, ascii('\r\n'));
 }
+const QUIT = ascii('QUIT\r\n');
 
 const PROTOCOL: FrontProtocol<SmtpState> = {
   pump,
+  stream,
   lookupResult,
   backendOpen: (s) => s.open,
   backend,
@@ -138,15 +154,19 @@ export function smtpStep(state: SmtpState, event: MailEvent): Step<SmtpState> {
   return frontStep(PROTOCOL, state, event);
 }
 
-/** The backend broke: mid-exchange a temporary failure; with recipients taken, DATA will say 451. */
+/**
+ * The backend broke: mid-exchange a temporary failure; with recipients taken, DATA will say 451; mid-message, the
+ * rest of the message is read and thrown away and its end answered 451 (the MTA keeps it and tries again).
+ */
 function backendFailed(s: Mutable<SmtpState>, out: MailAction[]): void {
   if (!s.open) return;
   s.open = false;
   s.backendBuf = EMPTY;
   out.push({ type: 'close-backend' });
   if (s.phase === 'backend') tempFailure(s, out);
-  else if (s.accepted > 0) s.lost = true;
-  else s.server = undefined;
+  else if (s.phase === 'data') discard(s, '451 4.3.0 Connection to the mail server lost, try again later');
+  else if (s.bound && s.accepted > 0) s.lost = true;
+  else { s.server = undefined; s.bound = false; }
 }
 
 function closeWith(s: Mutable<SmtpState>, out: MailAction[], reason: string): Step<SmtpState> {
@@ -188,23 +208,35 @@ function answer(s: Mutable<SmtpState>, out: MailAction[], text: string): void {
   }
 }
 
-/** Ends the transaction; a backend opened for it is dropped (RFC 5321 4.1.1.5, 4.1.4: EHLO and RSET reset). */
-function reset(s: Mutable<SmtpState>, out: MailAction[]): void {
-  if (s.open) out.push({ type: 'close-backend' });
-  s.open = false;
-  s.backendBuf = EMPTY;
+/**
+ * Ends the transaction (RFC 5321 4.1.1.5, 4.1.4: EHLO and RSET reset). A backend that holds it gets QUIT (a new
+ * transaction routes afresh); an idle one (between transactions) is kept when `keepIdle` (RSET), since it holds
+ * nothing to reset.
+ */
+function reset(s: Mutable<SmtpState>, out: MailAction[], keepIdle: boolean): void {
+  if (s.open && (s.bound || !keepIdle)) quitBackend(s, out);
+  if (!s.open) s.server = undefined;
   s.mail = undefined;
   s.rcpt = undefined;
-  s.server = undefined;
+  s.bound = false;
   s.accepted = 0;
   s.recipients = 0;
   s.lost = false;
 }
 
+/** Leaves the backend politely: QUIT, its answer not awaited. */
+function quitBackend(s: Mutable<SmtpState>, out: MailAction[]): void {
+  out.push({ type: 'close-backend', farewell: QUIT });
+  s.open = false;
+  s.server = undefined;
+  s.bound = false;
+  s.backendBuf = EMPTY;
+}
+
 function command(s: Mutable<SmtpState>, out: MailAction[], l: Uint8Array): void {
   const { head, rest } = splitFirst(l);
   if ((isWord(head, 'EHLO') || isWord(head, 'HELO')) && rest !== undefined && rest.length > 0) {
-    reset(s, out);
+    reset(s, out, false);
     s.helo = l.slice();
     if (isWord(head, 'HELO')) return answer(s, out, `250 ${s.config.hostname}`);
     const ext = [s.config.hostname, ...smtpExtensions(s)];
@@ -212,18 +244,19 @@ function command(s: Mutable<SmtpState>, out: MailAction[], l: Uint8Array): void 
   }
   if (isWord(head, 'EHLO') || isWord(head, 'HELO')) return answer(s, out, '501 5.5.4 Syntax: EHLO hostname');
   if (isWord(head, 'QUIT') && rest === undefined) {
+    if (s.open) quitBackend(s, out);
     out.push(send('221 2.0.0 Bye'));
     closeWith(s, out, 'smtp client: quit');
     return;
   }
   if (isWord(head, 'NOOP')) return answer(s, out, '250 2.0.0 Ok');
   if (isWord(head, 'RSET') && rest === undefined) {
-    reset(s, out);
+    reset(s, out, true);
     return answer(s, out, '250 2.0.0 Ok');
   }
   if (isWord(head, 'STARTTLS') && rest === undefined) {
     if (!offered(s)) return answer(s, out, s.tls ? '503 5.5.1 TLS already active' : '502 5.5.1 STARTTLS not offered');
-    reset(s, out);
+    reset(s, out, false);
     out.push(send('220 2.0.0 Ready to start TLS'), { type: 'start-tls' });
     s.phase = 'starting-tls';
     s.buf = EMPTY; // bytes sent after STARTTLS in clear must never count as commands (CVE-2011-0411)
@@ -311,15 +344,75 @@ function rcpt(s: Mutable<SmtpState>, out: MailAction[], l: Uint8Array): void {
 function data(s: Mutable<SmtpState>, out: MailAction[], l: Uint8Array): void {
   if (s.mail === undefined) return answer(s, out, '503 5.5.1 Need MAIL command');
   if (s.lost) {
-    reset(s, out);
+    reset(s, out, false);
     return answer(s, out, '451 4.3.0 Temporary failure, try again later');
   }
   if (s.accepted === 0 || !s.open) return answer(s, out, '554 5.5.1 No valid recipients');
   out.push({ type: 'send-to-backend', bytes: line(l) });
-  s.phase = 'piping';
-  out.push({ type: 'start-piping', toBackend: s.buf.slice(), toClient: s.backendBuf.slice() });
+  s.phase = 'backend';
+  s.purpose = 'data';
+  s.setup = 0;
+  s.replay = [];
+}
+
+/** The backend said 354: the message follows. A client that did not wait for it has its bytes streamed now. */
+function startMessage(s: Mutable<SmtpState>, out: MailAction[]): void {
+  s.phase = 'data';
+  s.sink = 'backend';
+  s.scan = DATA_START;
+  const early = s.buf;
   s.buf = EMPTY;
-  s.backendBuf = EMPTY;
+  if (early.length > 0) stream(s, out, early);
+}
+
+/** The rest of this message is thrown away; its end gets `reply`. */
+function discard(s: Mutable<SmtpState>, reply: string): void {
+  s.sink = 'discard';
+  s.discardReply = reply;
+}
+
+/**
+ * Message bytes as they come: to the backend (or thrown away) up to the end of data, which goes too; the bytes
+ * after it are the client's next commands, read once the backend has answered the message.
+ */
+function stream(s: Mutable<SmtpState>, out: MailAction[], bytes: Uint8Array): void {
+  let from = 0;
+  for (;;) {
+    const r = scanData(s.scan, bytes, from, s.sink === 'backend');
+    if (r.kind === 'more') {
+      s.scan = r.state;
+      if (s.sink === 'backend' && from < bytes.length) out.push({ type: 'stream-to-backend', bytes: bytes.subarray(from) });
+      return;
+    }
+    if (r.kind === 'bare') {
+      // Cut before the byte that makes the end ambiguous: a server that reads LF or CR alone as a line end never
+      // sees a terminator yoke did not see (SMTP smuggling). Without the end of data the server drops the message.
+      if (r.at > from) out.push({ type: 'stream-to-backend', bytes: bytes.subarray(from, r.at) });
+      out.push({ type: 'close-backend' });
+      s.open = false;
+      s.server = undefined;
+      s.bound = false;
+      s.backendBuf = EMPTY;
+      discard(s, '554 5.6.0 Message contains a bare CR or LF, not delivered');
+      s.scan = r.state;
+      from = r.at;
+      continue;
+    }
+    if (s.sink === 'backend') out.push({ type: 'stream-to-backend', bytes: bytes.subarray(from, r.next) });
+    s.buf = bytes.subarray(r.next).slice();
+    if (s.sink === 'backend') {
+      s.phase = 'backend';
+      s.purpose = 'message';
+      backend(s, out); // a reply the server sent early is read now
+      return;
+    }
+    s.phase = 'command';
+    reset(s, out, false);
+    s.commands = 0;
+    out.push(send(s.discardReply));
+    pump(s, out);
+    return;
+  }
 }
 
 function lookup(s: Mutable<SmtpState>, out: MailAction[], purpose: 'auth' | 'rcpt', user: Uint8Array): void {
@@ -337,17 +430,22 @@ function lookupResult(s: Mutable<SmtpState>, out: MailAction[], a: LookupAnswer)
   if (a.kind === 'unknown-user') {
     if (s.purpose === 'auth') failed(s, out);
     else answer(s, out, '550 5.1.1 Recipient address rejected: user unknown');
-  } else if (s.purpose === 'rcpt' && s.server !== undefined && s.server !== a.server) {
+  } else if (s.purpose === 'rcpt' && s.bound && s.server !== a.server) {
     answer(s, out, '451 4.3.0 Recipient on another server, try again later');
   } else {
     s.phase = 'backend';
-    if (s.open) {
+    if (s.purpose === 'rcpt' && s.open && s.server === a.server && (s.bound || s.backendBuf.length === 0)) {
+      // The transaction's backend, or the idle one of the last transaction (MAIL first, as it has not had it) unless
+      // it spoke while idle (a 421 before closing, say): its words would be read as the answer to MAIL.
       s.setup = 0;
-      s.replay = [];
-      out.push({ type: 'send-to-backend', bytes: line(s.rcpt as Uint8Array) });
+      s.replay = s.bound ? [line(s.rcpt as Uint8Array)] : [line(s.mail as Uint8Array), line(s.rcpt as Uint8Array)];
+      s.bound = true;
+      next(s, out);
       return;
     }
+    if (s.open) quitBackend(s, out); // idle on another server, or a login after mail
     s.open = true;
+    s.bound = s.purpose === 'rcpt';
     s.server = a.server;
     s.backendBuf = EMPTY;
     s.setup = 2; // greeting and EHLO
@@ -366,16 +464,26 @@ export function smtpAuthReplay(c: Credentials): Uint8Array[] {
   return [ascii('AUTH LOGIN\r\n'), line(encodeBase64(c.user)), line(encodeBase64(c.password))];
 }
 
-/** The temporary failure for what was in flight: 454 for AUTH (RFC 4954 6), 451 4.3.0 for a recipient. */
+/**
+ * The temporary failure for what was in flight: 454 for AUTH (RFC 4954 6), 451 4.3.0 for a recipient, DATA or a
+ * message (whose transaction ends with the backend: RFC 5321 6.1, a message answered 4xx stays with the sender).
+ */
 function tempFailure(s: Mutable<SmtpState>, out: MailAction[]): void {
   const wasAuth = s.purpose === 'auth';
   s.phase = 'command';
   s.credentials = undefined;
   s.replay = [];
-  if (s.open && (wasAuth || s.accepted === 0)) {
-    out.push({ type: 'close-backend' });
+  if (s.purpose === 'data' || s.purpose === 'message') {
+    if (s.open) out.push({ type: 'close-backend' });
+    s.open = false;
+    reset(s, out, false);
+    s.commands = 0;
+  } else if (wasAuth || s.accepted === 0) {
+    // nothing taken yet: the transaction is unbound, the next RCPT routes afresh (the backend may have broken)
+    if (s.open) out.push({ type: 'close-backend' });
     s.open = false;
     s.server = undefined;
+    s.bound = false;
   }
   answer(s, out, wasAuth ? '454 4.7.0 Temporary authentication failure' : '451 4.3.0 Temporary failure, try again later');
   pump(s, out);
@@ -411,13 +519,24 @@ function next(s: Mutable<SmtpState>, out: MailAction[]): void {
   if (rest.length === 0) s.credentials = undefined;
 }
 
-/** The backend's answer to the AUTH or RCPT (or to MAIL, when it refused the sender) goes to the client as is. */
+/**
+ * The backend's answer to the AUTH, RCPT (or to MAIL, when it refused the sender), DATA or message goes to the client
+ * as is.
+ */
 function finalReply(s: Mutable<SmtpState>, out: MailAction[], lines: readonly Uint8Array[], code: number, early: boolean): void {
   out.push({ type: 'send-to-client', bytes: concat(...lines.map(line)) });
   s.phase = 'command';
   s.replay = [];
   s.credentials = undefined;
-  if (s.purpose === 'auth') {
+  if (s.purpose === 'data') {
+    if (code >= 300 && code < 400) return startMessage(s, out);
+    reset(s, out, false); // DATA refused: both sides start clean, the next MAIL routes afresh
+  } else if (s.purpose === 'message') {
+    // The transaction is over whatever the answer (RFC 5321 4.1.1.4); the backend stays for the next one.
+    s.bound = false;
+    reset(s, out, true);
+    s.commands = 0;
+  } else if (s.purpose === 'auth') {
     if (code >= 200 && code < 300) {
       s.phase = 'piping';
       out.push({ type: 'start-piping', toBackend: s.buf.slice(), toClient: s.backendBuf.slice() });
@@ -438,9 +557,7 @@ function finalReply(s: Mutable<SmtpState>, out: MailAction[], lines: readonly Ui
     s.accepted++;
   } else if (early) {
     // the backend refused the sender: this transaction has no backend yet, the next RCPT routes afresh
-    out.push({ type: 'close-backend' });
-    s.open = false;
-    s.server = undefined;
+    quitBackend(s, out);
   }
   pump(s, out);
 }

@@ -44,8 +44,13 @@ export type MailAction =
   | { readonly type: 'lookup'; readonly user: Uint8Array }
   | { readonly type: 'connect-backend'; readonly server: string }
   | { readonly type: 'send-to-backend'; readonly bytes: Uint8Array }
-  /** drop the backend connection (its login failed, or it broke); the client stays */
-  | { readonly type: 'close-backend' }
+  /** message bytes (SMTP delivery, between 354 and the end of data): written with backpressure (the client is
+   * paused while the backend's buffer is full) and counted as the session's traffic; the first one establishes the
+   * session (from then on the idle timeout applies, not the login deadline) */
+  | { readonly type: 'stream-to-backend'; readonly bytes: Uint8Array }
+  /** drop the backend connection (its login failed, or it broke; or, with `farewell`, the protocol's goodbye written
+   * first, its answer not awaited); the client stays */
+  | { readonly type: 'close-backend'; readonly farewell?: Uint8Array }
   /** the login is replayed: write these leftovers each way, then copy bytes both ways until either side closes */
   | { readonly type: 'start-piping'; readonly toBackend: Uint8Array; readonly toClient: Uint8Array }
   /** answer already queued: flush it and close both sides; `reason` is for the log and never holds a secret */

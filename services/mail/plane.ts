@@ -1,6 +1,7 @@
 // mode imap, pop3 and smtp: yoke holds the login dialogue itself (l7/mail), asks the router where the user lives,
-// logs in there the way the client did, and from then on copies bytes both ways. The dialogue decides; this file
-// only performs its actions on sockets and feeds back what happened.
+// logs in there the way the client did, and from then on copies bytes both ways (SMTP delivery instead stays in the
+// dialogue, which streams each message to its transaction's server). The dialogue decides; this file only performs
+// its actions on sockets and feeds back what happened.
 import { channel } from 'node:diagnostics_channel';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -111,6 +112,8 @@ class MailConnection implements ServiceConnection {
   /** The affinity entry this session holds. */
   #held: { readonly user: string; readonly server: RealServer } | undefined = undefined;
   #piping = false;
+  /** An SMTP delivery session has streamed message bytes: the idle timeout applies, not the login deadline. */
+  #established = false;
   /** The client half-closed before its login was piped. */
   #ended = false;
   /** yoke said its last words and ended the client; the socket is destroyed after lingerMs at the latest. */
@@ -175,7 +178,11 @@ class MailConnection implements ServiceConnection {
 
   #fromClient(chunk: Buffer): void {
     if (this.#closing) return;
-    if (!this.#piping) { this.#feed({ type: 'client-bytes', bytes: chunk }); return; }
+    if (!this.#piping) {
+      if (this.#established) this.#touch();
+      this.#feed({ type: 'client-bytes', bytes: chunk });
+      return;
+    }
     const backend = this.#backend;
     if (backend === undefined) return;
     Counters.countIn(this.plane.service.stats, (this.server as RealServer).stats, chunk.length);
@@ -185,7 +192,14 @@ class MailConnection implements ServiceConnection {
 
   #fromBackend(socket: net.Socket, chunk: Buffer): void {
     if (socket !== this.#backend || this.#closing) return;
-    if (!this.#piping) { this.#feed({ type: 'backend-bytes', bytes: chunk }); return; }
+    if (!this.#piping) {
+      if (this.#established && this.server !== undefined) {
+        Counters.countOut(this.plane.service.stats, this.server.stats, chunk.length);
+        this.#touch();
+      }
+      this.#feed({ type: 'backend-bytes', bytes: chunk });
+      return;
+    }
     Counters.countOut(this.plane.service.stats, (this.server as RealServer).stats, chunk.length);
     this.#touch();
     if (!this.client.write(chunk)) socket.pause();
@@ -194,8 +208,10 @@ class MailConnection implements ServiceConnection {
   #clientEnded(): void {
     if (this.#piping) { this.#backend?.end(); this.#halfClosed(); return; }
     // Half-closed before the login was piped: what it sent is still answered; once piped the server gets the FIN.
-    // A dialogue left waiting for more commands ends at the login deadline.
+    // A dialogue left waiting for more commands ends at the login deadline (an established delivery session: at
+    // the FIN timeout).
     this.#ended = true;
+    if (this.#established && !this.#closing) this.#halfClosed();
   }
 
   #clientClosed(): void {
@@ -230,7 +246,8 @@ class MailConnection implements ServiceConnection {
         case 'lookup': this.#lookup(a.user); break;
         case 'connect-backend': this.#connect(a.server); break;
         case 'send-to-backend': this.#backend?.write(a.bytes); break;
-        case 'close-backend': this.#dropBackend(); break;
+        case 'stream-to-backend': this.#stream(a.bytes); break;
+        case 'close-backend': this.#dropBackend(a.farewell); break;
         case 'start-piping': this.#pipe(a.toBackend, a.toClient); break;
         case 'close': this.#end(); return;
       }
@@ -302,10 +319,35 @@ class MailConnection implements ServiceConnection {
     });
   }
 
-  #dropBackend(): void {
+  /** Message bytes to the backend, with backpressure; the first ones establish the session. */
+  #stream(bytes: Uint8Array): void {
+    const backend = this.#backend;
+    const server = this.server;
+    if (backend === undefined || server === undefined) return;
+    const service = this.plane.service;
+    if (!this.#established) {
+      this.#established = true;
+      service.setState(this, 'established');
+      this.#touch();
+      this.plane.ctx.wheel.schedule(this); // the idle timeout may be shorter than the login deadline
+    }
+    Counters.countIn(service.stats, server.stats, bytes.length);
+    this.#touch();
+    if (!backend.write(bytes)) this.client.pause();
+  }
+
+  /** Drops the backend: at once, or after writing `farewell` (its answer not awaited; destroyed after lingerMs). */
+  #dropBackend(farewell?: Uint8Array): void {
     const b = this.#backend;
     this.#backend = undefined;
-    if (b !== undefined) b.destroy();
+    if (b !== undefined) {
+      if (farewell === undefined || b.destroyed) b.destroy();
+      else {
+        b.end(farewell);
+        setTimeout(() => b.destroy(), MAIL_LIMITS.lingerMs).unref();
+      }
+      this.client.resume(); // a client paused for this backend's full buffer must not stay paused
+    }
     if (this.#held !== undefined) { this.plane.deps.router.leave(this.#held.user, this.#held.server); this.#held = undefined; }
     if (this.server !== undefined) this.plane.service.release(this);
   }

@@ -1,18 +1,24 @@
 // Small mail servers for the mail farm tests: each speaks just enough IMAP, POP3 or SMTP to take a login (LOGIN,
 // AUTHENTICATE PLAIN/LOGIN, USER/PASS, AUTH PLAIN/LOGIN) or a delivery (MAIL, RCPT, DATA), and records who logged
-// in (or which recipient was given) on which server. Any password is accepted (but IMAP LOGIN refuses the password
-// `wrong`, to see a failed login passed back): yoke's routing is what is tested.
+// in (or which recipient was given, and which message for which recipients) on which server. Any password is
+// accepted (but IMAP LOGIN refuses the password `wrong`, to see a failed login passed back): yoke's routing is what
+// is tested. The SMTP server keeps several transactions per connection (MAIL after a message, RSET) as RFC 5321 does.
 import net from 'node:net';
 import tls from 'node:tls';
 
 export type Proto = 'imap' | 'pop3' | 'smtp';
 
-/** One thing a fake server saw: a login (user) or an SMTP recipient (rcpt). */
+/** One thing a fake server saw: a login (user), an SMTP recipient (rcpt) or message (data). */
 export interface Seen {
   readonly server: string;
   readonly proto: Proto;
-  readonly kind: 'login' | 'rcpt' | 'data';
+  readonly kind: 'login' | 'rcpt' | 'data' | 'quit';
+  /** the login, the recipient, or for data the transaction's recipients joined by `,` */
   readonly user: string;
+  /** data: the message content as received (still dot-stuffed, with its last CRLF, without the `.` line; latin1) */
+  readonly body?: string;
+  /** which connection of the server it came in on (1, 2, …) */
+  readonly session?: number;
 }
 
 export interface FakeMail {
@@ -54,26 +60,33 @@ function astring(text: string): string {
  */
 export function fakeMail(name: string, proto: Proto, seen: Seen[], port = 0, identity?: { cert: string; key: string }): Promise<FakeMail> {
   const sockets = new Set<net.Socket>();
+  let sessions = 0;
   const session = (sock: net.Socket): void => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => {});
-    const note = (kind: Seen['kind'], user: string) => seen.push({ server: name, proto, kind, user });
+    const id = ++sessions;
+    const note = (kind: Seen['kind'], user: string, body?: string) => seen.push({ server: name, proto, kind, user, session: id, ...(body === undefined ? {} : { body }) });
     const say = (text: string) => { if (!sock.destroyed) sock.write(text); };
     let buf = '';
     let pending: ((line: string) => void) | undefined;
     let inData = false;
+    /** the recipients of the SMTP transaction open now */
+    let rcpts: string[] = [];
     const onLine = proto === 'imap' ? imap : proto === 'pop3' ? pop3 : smtp;
     say(proto === 'imap' ? `* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ${name} ready\r\n` : proto === 'pop3' ? `+OK ${name} ready\r\n` : `220 ${name} ESMTP fake\r\n`);
     sock.on('data', (d: Buffer) => {
       buf += d.toString('latin1');
       for (;;) {
         if (inData) {
-          const end = buf.indexOf('\r\n.\r\n');
+          // The content starts at a line start: a `.` line first is the empty message.
+          const end = `\r\n${buf}`.indexOf('\r\n.\r\n');
           if (end < 0) return;
-          buf = buf.slice(end + 5);
+          const body = buf.slice(0, end);
+          buf = buf.slice(end + 3);
           inData = false;
-          note('data', '');
+          note('data', rcpts.join(','), body);
+          rcpts = [];
           say(`250 2.0.0 queued on ${name}\r\n`);
           continue;
         }
@@ -145,10 +158,24 @@ export function fakeMail(name: string, proto: Proto, seen: Seen[], port = 0, ide
         pending = (u) => { say('334 UGFzc3dvcmQ6\r\n'); pending = () => { note('login', b64(u)); say(`235 2.7.0 Authenticated on ${name}\r\n`); }; };
         return;
       }
-      if (line.toUpperCase().startsWith('MAIL FROM:')) { say('250 2.1.0 Ok\r\n'); return; }
-      if (line.toUpperCase().startsWith('RCPT TO:')) { note('rcpt', line.slice(8).replace(/^ *</, '').replace(/>.*$/, '')); say(`250 2.1.5 Ok on ${name}\r\n`); return; }
-      if (up === 'DATA') { inData = true; say('354 End data with <CR><LF>.<CR><LF>\r\n'); return; }
-      if (up === 'QUIT') { say(`221 2.0.0 ${name} bye\r\n`); sock.end(); return; }
+      if (line.toUpperCase().startsWith('MAIL FROM:')) { rcpts = []; say('250 2.1.0 Ok\r\n'); return; }
+      if (line.toUpperCase().startsWith('RCPT TO:')) {
+        const rcpt = line.slice(8).replace(/^ *</, '').replace(/>.*$/, '');
+        rcpts.push(rcpt);
+        note('rcpt', rcpt);
+        say(`250 2.1.5 Ok on ${name}\r\n`);
+        return;
+      }
+      if (up === 'DATA') {
+        if (rcpts.length === 0) { say('554 5.5.1 No valid recipients\r\n'); return; }
+        // a recipient whose local part starts with `nodata` has the message refused, to see a 5xx passed back
+        if (rcpts.some((r) => r.startsWith('nodata'))) { rcpts = []; say(`554 5.7.1 No message for nodata on ${name}\r\n`); return; }
+        inData = true;
+        say('354 End data with <CR><LF>.<CR><LF>\r\n');
+        return;
+      }
+      if (up === 'RSET') { rcpts = []; say('250 2.0.0 Ok\r\n'); return; }
+      if (up === 'QUIT') { note('quit', ''); say(`221 2.0.0 ${name} bye\r\n`); sock.end(); return; }
       say('250 2.0.0 Ok\r\n');
     }
   };

@@ -17,12 +17,13 @@ export function said(actions: readonly MailAction[]): Said[] {
   const out: Said[] = [];
   for (const a of actions) {
     const last = out[out.length - 1];
-    if ((a.type === 'send-to-client' || a.type === 'send-to-backend') && last?.type === a.type) {
+    if ((a.type === 'send-to-client' || a.type === 'send-to-backend' || a.type === 'stream-to-backend') && last?.type === a.type) {
       out[out.length - 1] = { type: a.type, text: (last.text ?? '') + t(a.bytes) };
       continue;
     }
     switch (a.type) {
-      case 'send-to-client': case 'send-to-backend': out.push({ type: a.type, text: t(a.bytes) }); break;
+      case 'send-to-client': case 'send-to-backend': case 'stream-to-backend': out.push({ type: a.type, text: t(a.bytes) }); break;
+      case 'close-backend': out.push(a.farewell === undefined ? { type: a.type } : { type: a.type, text: t(a.farewell) }); break;
       case 'lookup': out.push({ type: a.type, user: t(a.user) }); break;
       case 'connect-backend': out.push({ type: a.type, server: a.server }); break;
       case 'start-piping': out.push({ type: a.type, toBackend: t(a.toBackend), toClient: t(a.toClient) }); break;
