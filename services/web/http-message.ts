@@ -90,7 +90,8 @@ export function bodiless(method: string, status: number): boolean {
 }
 
 /**
- * The response head for the client from the real server's status and fields (undici's lower-case object): hop-by-hop
+ * The response head for the client from the real server's status and fields (undici's lower-case object, values as
+ * latin1 text: the head is to be written as latin1, byte for byte): hop-by-hop
  * fields out, Via added, and the framing yoke uses: the server's Content-Length when it sent one, chunked for an
  * HTTP/1.1 client otherwise, or close-delimited for HTTP/1.0.
  */
@@ -98,7 +99,7 @@ export function responseHead(
   status: number, message: string | undefined, fields: Record<string, string | string[] | undefined>,
   method: string, clientVersion: '1.0' | '1.1', keepAlive: boolean,
 ): { head: string; framing: ResponseFraming; keepAlive: boolean } {
-  let head = `HTTP/1.1 ${status} ${message || STATUS_CODES[status] || ''}\r\n`;
+  let head = `HTTP/1.1 ${status} ${reasonPhrase(message) || STATUS_CODES[status] || ''}\r\n`;
   const dropped = new Set<string>();
   const conn = fields['connection'];
   for (const v of Array.isArray(conn) ? conn : conn === undefined ? [] : [conn]) for (const t of v.split(',')) dropped.add(t.trim().toLowerCase());
@@ -130,6 +131,13 @@ export function responseHead(
   head += keepAlive ? (clientVersion === '1.0' ? 'connection: keep-alive\r\n\r\n' : '\r\n') : 'connection: close\r\n\r\n';
   return { head, framing, keepAlive };
 }
+
+/** undici decodes the reason phrase as UTF-8 while the head is written as latin1: back to one char per byte. */
+function reasonPhrase(message: string | undefined): string | undefined {
+  return message === undefined || NOT_LATIN1.test(message) === false ? message : Buffer.from(message, 'utf8').toString('latin1');
+}
+
+const NOT_LATIN1 = /[^\x00-\xff]/;
 
 /** A complete response yoke answers itself (errors, 100 Continue aside): a short text body naming the request id. */
 export function ownResponse(status: number, detail: string, requestId: string, close: boolean): string {

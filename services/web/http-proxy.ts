@@ -690,7 +690,7 @@ class Exchange implements ServiceConnection, Dispatcher.DispatchHandler {
     const socket = this.conn.socket;
     socket.cork();
     process.nextTick(uncork, socket);
-    if (!socket.write(r.head)) controller.pause();
+    if (!socket.write(r.head, 'latin1')) controller.pause(); // field values are latin1 text: one char per byte
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

@@ -33,6 +33,7 @@ function backend(name: string): Promise<Backend> {
     req.on('end', () => {
       if (req.url === '/big') { res.setHeader('content-type', 'application/octet-stream'); res.end(BIG); return; }
       if (req.url === '/stream') { res.write('part one,'); setTimeout(() => res.end('part two'), 20); return; }
+      if (req.url === '/latin1') { res.setHeader('x-echo', req.headers['x-name'] ?? ''); res.end('ok'); return; }
       if (req.url === '/die') { res.writeHead(200, { 'content-length': '100' }); res.write('only half'); setTimeout(() => res.socket?.destroy(), 20); return; }
       res.setHeader('x-backend', name);
       res.setHeader('connection', 'keep-alive, x-secret-hop');
@@ -140,6 +141,16 @@ describe('mode http: a reverse proxy with routes, streaming both ways and its ow
     assert.match(seen['x-request-id'] ?? '', /^[0-9a-f]{8}-[0-9a-z]+$/);
     assert.match(head, /^via: 1\.1 yoke$/m);
     assert.doesNotMatch(head, /x-secret-hop/i, 'the server\'s own Connection-named field stays on its hop');
+  });
+
+  it('passes field values byte for byte both ways, obs-text (bytes 0x80-0xFF) included', async () => {
+    // The server echoes the value it got; Node writes it back UTF-8 encoded, so compare with the server's own answer.
+    const name = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0xc3, 0xa9]); // "caf", a latin1 byte, then UTF-8 "é"
+    const request = Buffer.concat([Buffer.from('GET /latin1 HTTP/1.1\r\nHost: a.test\r\nX-Name: '), name, Buffer.from('\r\nConnection: close\r\n\r\n')]);
+    const echoed = (answer: string) => /^x-echo: (.*)\r$/im.exec(answer)?.[1];
+    const direct = echoed(await raw(app1.port, request));
+    assert.equal(direct, Buffer.from(Buffer.from(name.toString('latin1'), 'utf8')).toString('latin1'), 'the server saw the bytes the client sent');
+    assert.equal(echoed(await raw(vip, request)), direct, 'yoke passes on what the server sent');
   });
 
   it('keeps the client connection alive across requests (curl reuses it) and answers pipelined requests in order', async () => {
