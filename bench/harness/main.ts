@@ -18,9 +18,9 @@ import { syscallsScenario } from './scenarios/syscalls.ts';
 import { startTcpSet, type TcpSet } from './scenarios/tcp-set.ts';
 import { transferScenario } from './scenarios/transfer.ts';
 import { udpScenario } from './scenarios/udp.ts';
-import { tlsPassScenario, webHttpScenario } from './scenarios/web.ts';
+import { tlsPassScenario, webHttpPacedScenario, webHttpScenario } from './scenarios/web.ts';
 
-const SCENARIOS = ['keepalive', 'short', 'transfer', 'syscalls', 'udp', 'memory', 'profile', 'health', 'http', 'tlspass', 'httpprofile', 'mail'] as const;
+const SCENARIOS = ['keepalive', 'short', 'transfer', 'syscalls', 'udp', 'memory', 'profile', 'health', 'http', 'httppaced', 'tlspass', 'httpprofile', 'mail'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const TCP_SCENARIOS: readonly Scenario[] = ['keepalive', 'short', 'transfer', 'syscalls'];
 
@@ -128,6 +128,7 @@ async function main(): Promise<void> {
   if (scenarios.includes('profile')) await attempt('profile', () => profileScenario(ctx));
   if (scenarios.includes('health')) await attempt('health', () => healthScenario(ctx));
   if (scenarios.includes('http')) await attempt('http', () => webHttpScenario(ctx));
+  if (scenarios.includes('httppaced')) await attempt('httppaced', () => webHttpPacedScenario(ctx));
   if (scenarios.includes('tlspass')) await attempt('tlspass', () => tlsPassScenario(ctx));
   if (scenarios.includes('httpprofile')) await attempt('httpprofile', () => httpProfileScenario(ctx));
   if (scenarios.includes('mail')) await attempt('mail', () => mailScenario(ctx));

@@ -60,6 +60,48 @@ export async function webHttpScenario(ctx: Ctx): Promise<Section> {
   }
 }
 
+/**
+ * httppaced: issue 4's latency target alone, with more rounds than `http` can afford: direct, HAProxy `mode http`
+ * and yoke under the paced keep-alive load. p99 here moves with this machine's freezes (a freeze delays every
+ * request in flight), so it takes many rounds; the ratio is given both as the ratio of the median p99s and as the
+ * median of each round's ratio (HAProxy and yoke measured back to back).
+ */
+export async function webHttpPacedScenario(ctx: Ctx): Promise<Section> {
+  const [bp, hp, yp] = [await freePort(), await freePort(), await freePort()];
+  const backend = startNginx(ctx, 'nginx-backend', configs.nginxBackend(ctx.dir, bp, '/dev/null'), ctx.loadCore);
+  const procs: Proc[] = [backend];
+  try {
+    await waitTcp(bp, backend);
+    const ha = startHaproxy(ctx, 'haproxy-http', configs.haproxy(ctx.dir, 'haproxy-http', hp, bp, 'http'));
+    const yk = startYoke(ctx, 'yoke-http', configs.yoke(ctx.dir, 'yoke-http', 'http', yp, bp), undefined, false, NO_ACCESS_LOG);
+    procs.push(ha, yk);
+    await Promise.all([waitTcp(hp, ha), waitTcp(yp, yk)]);
+    const { warmNode, warmC, warmDirect } = ctx.plan;
+    const cands: Candidate[] = [
+      { name: 'direct', port: bp, proc: undefined, warm: warmDirect },
+      { name: 'haproxy', port: hp, proc: ha, warm: warmC },
+      { name: 'yoke', port: yp, proc: yk, warm: warmNode },
+    ];
+    // Warm at full rate (as in `http`, where the paced load comes after two full loads), then a short paced settle.
+    for (const c of cands) { ctx.log(`http paced: warming ${c.name} at full rate for ${c.warm} s`); await wrkMeasure(ctx, backend, false)(c, c.warm); }
+    const paced = await alternate(ctx, 'http paced', cands.map((c) => ({ ...c, warm: warmDirect })), wrkMeasure(ctx, backend, false, PACE_MS));
+    const byRound = (paced['yoke'] ?? []).map((y, i) => y.p99_ms / (paced['haproxy']?.[i]?.p99_ms ?? NaN));
+    const sorted = [...byRound].sort((a, b) => a - b);
+    const median = sorted.length === 0 ? NaN : sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    const markdown = [
+      '### Web farm (issue 4): latency at one offered load, alone',
+      '',
+      `wrk -t1 -c${ctx.plan.wrkConns}, each connection waiting ${PACE_MS} ms after an answer; ${ctx.plan.rounds} rounds × ${ctx.plan.seconds} s per candidate, medians. Each candidate was first warmed at full rate (${warmNode} s for yoke, ${warmC} s for HAProxy). yoke \`mode: http\` with its access log off, HAProxy \`mode http\` as in \`http\`.`,
+      '',
+      httpTable(`Paced keep-alive (at most ${Math.round(ctx.plan.wrkConns * 1000 / PACE_MS).toLocaleString('en-US')} req/s offered)`, paced),
+      `- yoke ÷ HAProxy, p99 round by round: ${byRound.map((r) => `${r.toFixed(2)}×`).join(' / ')}; **median of the rounds' ratios ${median.toFixed(2)}×** (target ≤ 2×)`,
+    ].join('\n');
+    return { id: 'httppaced', markdown, raw: { paced } };
+  } finally {
+    await Promise.all(procs.map((p) => stop(p)));
+  }
+}
+
 function httpTable(title: string, raw: Record<string, Row[]>): string {
   const meds = new Map(Object.entries(raw).map(([k, rows]) => [k, medians(rows)]));
   const cpu = (n: string): number | undefined => meds.get(n)?.cpu_us_per_req;
