@@ -85,7 +85,7 @@ export async function webHttpPacedScenario(ctx: Ctx): Promise<Section> {
     // Warm at full rate (as in `http`, where the paced load comes after two full loads), then a short paced settle.
     for (const c of cands) { ctx.log(`http paced: warming ${c.name} at full rate for ${c.warm} s`); await wrkMeasure(ctx, backend, false)(c, c.warm); }
     const paced = await alternate(ctx, 'http paced', cands.map((c) => ({ ...c, warm: warmDirect })), wrkMeasure(ctx, backend, false, PACE_MS));
-    const byRound = (paced['yoke'] ?? []).map((y, i) => y.p99_ms / (paced['haproxy']?.[i]?.p99_ms ?? NaN));
+    const byRound = (paced['yoke'] ?? []).map((y, i) => (y.p99_ms ?? NaN) / (paced['haproxy']?.[i]?.p99_ms ?? NaN));
     const sorted = [...byRound].sort((a, b) => a - b);
     const median = sorted.length === 0 ? NaN : sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
     const markdown = [
