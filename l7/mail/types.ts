@@ -28,7 +28,8 @@ export type MailEvent =
   /** the TLS handshake asked for by `start-tls` finished; from now on client-bytes are the decrypted stream */
   | { readonly type: 'tls-started' }
   | { readonly type: 'lookup-result'; readonly answer: LookupAnswer }
-  /** bytes from the backend asked for by `connect-backend` (its greeting comes this way) */
+  /** bytes from the backend asked for by `connect-backend` (its greeting comes this way; after a STARTTLS upgrade of
+   * the hop, the greeting it gave in clear, once TLS is up) */
   | { readonly type: 'backend-bytes'; readonly bytes: Uint8Array }
   /** the backend could not be reached, closed, or its TLS failed: a temporary failure for the client */
   | { readonly type: 'backend-failed'; readonly reason: string }

@@ -40,8 +40,8 @@ export const DEFAULTS = deepFreeze({
   notify: { timeout: '10s', at_shutdown: false },
   /** `services[].*` of the mail modes: the time a client has to log in. */
   mail: { login_timeout: '30s' },
-  /** `services[].backend_tls.*`: TLS from yoke to the mail servers (implicit: 993, 995, 465). */
-  backend_tls: { verify: true },
+  /** `services[].backend_tls.*`: TLS from yoke to the mail servers (implicit: 993, 995, 465; or starttls: 143, 110, 587, 25). */
+  backend_tls: { verify: true, mode: 'implicit' },
   /** `services[].smtp.*`: mode smtp takes AUTH (submission) and MAIL without AUTH (delivery); the greeting's name. */
   smtp: { auth: true, delivery: true, hostname: 'yoke' },
   /**

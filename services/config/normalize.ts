@@ -46,7 +46,7 @@ interface RawService extends RawPool {
   name: string; listen: string; mode?: ServiceConfig['mode'];
   proxy_protocol?: 'off' | 'v1' | 'v2'; max_conns?: number; connect_timeout?: string; retries?: number; tls?: { cert: string; key: string };
   directory?: string; webmail_user?: { header?: string; cookie?: string };
-  tls_mode?: MailSpec['tlsMode']; login_timeout?: string; backend_tls?: { verify?: boolean; ca?: string; server_name?: string }; smtp?: { auth?: boolean; delivery?: boolean; hostname?: string };
+  tls_mode?: MailSpec['tlsMode']; login_timeout?: string; backend_tls?: { mode?: 'implicit' | 'starttls'; verify?: boolean; ca?: string; server_name?: string }; smtp?: { auth?: boolean; delivery?: boolean; hostname?: string };
   http?: RawHttp; routes?: RawRoute[]; pools?: Record<string, RawPool>;
 }
 interface RawRoute {
@@ -115,6 +115,8 @@ function mail(s: RawService, secrets: ReadonlyMap<string, string>): MailSpec {
     tlsMode: s.tls_mode ?? (s.tls === undefined ? 'off' : 'starttls'), loginTimeoutMs: parseDuration(s.login_timeout ?? DEFAULTS.mail.login_timeout),
     backendTls: s.backend_tls && {
       verify: s.backend_tls.verify ?? DEFAULTS.backend_tls.verify, ca: s.backend_tls.ca === undefined ? undefined : secrets.get(s.backend_tls.ca), serverName: s.backend_tls.server_name,
+      // only when written: absent is DEFAULTS.backend_tls.mode (implicit), and the settings of existing configs stay as they were
+      ...(s.backend_tls.mode === undefined ? {} : { mode: s.backend_tls.mode }),
     },
     smtp: { auth: smtp.auth, delivery: smtp.delivery, hostname: smtp.hostname },
   };

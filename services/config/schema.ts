@@ -250,7 +250,12 @@ const service = object({
   tls: object({ cert: formatted('secret'), key: formatted('secret') }, ['cert', 'key']),
   tls_mode: { type: 'string', enum: ['off', 'starttls', 'required', 'implicit'] },
   login_timeout: duration(DEFAULTS.mail.login_timeout),
-  backend_tls: object({ verify: { ...BOOLEAN, default: DEFAULTS.backend_tls.verify }, ca: formatted('secret'), server_name: { type: 'string', minLength: 1 } }),
+  backend_tls: object({
+    mode: { type: 'string', enum: ['implicit', 'starttls'], default: DEFAULTS.backend_tls.mode },
+    verify: { ...BOOLEAN, default: DEFAULTS.backend_tls.verify },
+    ca: formatted('secret'),
+    server_name: { type: 'string', minLength: 1 },
+  }),
   smtp: object({
     auth: { ...BOOLEAN, default: DEFAULTS.smtp.auth },
     delivery: { ...BOOLEAN, default: DEFAULTS.smtp.delivery },

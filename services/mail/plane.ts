@@ -13,11 +13,12 @@ import type { RealServer } from '../../core/server.ts';
 import type { VirtualService } from '../../core/service.ts';
 import type { TlsTerminationSpec } from '../../core/spec.ts';
 import { Counters } from '../../core/stats.ts';
+import { upgradeStart, upgradeStep } from '../../l7/mail/backend-starttls.ts';
 import type { LookupAnswer, MailAction, MailEvent } from '../../l7/mail/types.ts';
 import { startDialogue, type Dialogue } from './dialogue.ts';
 import type { Directory } from './directory.ts';
 import type { MailRouter } from './router.ts';
-import { isMailMode, type BackendTls, type MailSpec } from './settings.ts';
+import { isMailMode, type BackendTls, type MailMode, type MailSpec } from './settings.ts';
 
 /** Published for every routed login or recipient: `{ service, user, server, why }`, or `{ service, user, failure }`. */
 export const mailRouteChannel = channel('yoke:mail:route');
@@ -52,6 +53,60 @@ function backendTlsOptions(b: BackendTls, server: RealServer): tls.ConnectionOpt
     // SNI takes no IP address (RFC 6066 3); Node then checks the certificate against the host connected to.
     ...(net.isIP(name) === 0 ? { servername: name } : {}),
   };
+}
+
+/** How a STARTTLS upgrade toward a mail server ended: the TLS socket over the same connection, or why not. */
+type Upgraded =
+  | { readonly kind: 'secure'; readonly socket: tls.TLSSocket; readonly greeting: Uint8Array }
+  | { readonly kind: 'failed'; readonly reason: string };
+
+/**
+ * Runs the protocol's STARTTLS (l7/mail/backend-starttls.ts) on a clear connection to a mail server, then the TLS
+ * handshake over it with `options` (the certificate checked as configured); calls `done` once. Each step is bounded
+ * by `timeoutMs` of silence, as a connect is. On failure the connection is destroyed.
+ */
+function startTlsOver(plain: net.Socket, proto: MailMode, hostname: string, options: tls.ConnectionOptions, timeoutMs: number, done: (r: Upgraded) => void): void {
+  let state = upgradeStart(proto, hostname);
+  let finished = false;
+  let secure: tls.TLSSocket | undefined;
+  const failed = (reason: string): void => {
+    if (finished) return;
+    finished = true;
+    secure?.destroy();
+    plain.destroy();
+    done({ kind: 'failed', reason });
+  };
+  const onError = (err: NodeJS.ErrnoException): void => failed(err.code ?? err.message);
+  const onTimeout = (): void => failed('connect timeout');
+  const onEnd = (): void => failed('the server closed the connection');
+  const clear = [['data', onData], ['error', onError], ['timeout', onTimeout], ['end', onEnd], ['close', onEnd]] as const;
+  function onData(chunk: Buffer): void {
+    const r = upgradeStep(state, chunk);
+    state = r.state;
+    for (const a of r.actions) {
+      if (a.type === 'send') plain.write(a.bytes);
+      else if (a.type === 'fail') return failed(a.reason);
+      else return handshake(a.greeting);
+    }
+  }
+  function handshake(greeting: Uint8Array): void {
+    for (const [event, f] of clear) plain.off(event, f);
+    plain.setTimeout(0);
+    const s = tls.connect({ ...options, socket: plain });
+    secure = s;
+    const events = [['error', onError], ['timeout', onTimeout], ['end', onEnd], ['close', onEnd]] as const;
+    for (const [event, f] of events) s.on(event, f);
+    s.setTimeout(timeoutMs);
+    s.once('secureConnect', () => {
+      if (finished) return;
+      finished = true;
+      for (const [event, f] of events) s.off(event, f);
+      s.setTimeout(0);
+      done({ kind: 'secure', socket: s, greeting });
+    });
+  }
+  plain.setTimeout(timeoutMs);
+  for (const [event, f] of clear) plain.on(event, f);
 }
 
 const contexts = new WeakMap<TlsTerminationSpec, tls.SecureContext>();
@@ -284,14 +339,49 @@ class MailConnection implements ServiceConnection {
     this.tried = undefined;
     if (!service.assignSticky(this, id) || this.server !== target) { service.release(this); fail('the server cannot take the session'); return; }
     if (this.#user !== undefined) { this.plane.deps.router.enter(this.#user, target); this.#held = { user: this.#user, server: target }; }
-    const backendTls = mailSpecOf(service).backendTls;
-    const backend = backendTls === undefined
-      ? net.connect({ host: target.address.host, port: target.address.port, allowHalfOpen: true })
-      : tls.connect({ host: target.address.host, port: target.address.port, ...backendTlsOptions(backendTls, target) });
-    this.#backend = backend;
+    const spec = mailSpecOf(service);
+    const backendTls = spec.backendTls;
+    const at = { host: target.address.host, port: target.address.port, allowHalfOpen: true };
+    if (backendTls?.mode === 'starttls') { this.#upgrade(target, backendTls, spec.smtp.hostname); return; }
+    const backend = backendTls === undefined ? net.connect(at) : tls.connect({ ...at, ...backendTlsOptions(backendTls, target) });
     backend.setNoDelay(true);
     backend.setTimeout(service.spec.connectTimeoutMs);
+    this.#wire(backend, target, backendTls === undefined ? 'connect' : 'secureConnect');
+  }
+
+  /**
+   * backend_tls mode starttls: in clear to the server, its protocol's upgrade and the TLS handshake over that
+   * connection (startTlsOver), then the session as with implicit TLS, the greeting read in clear fed to the dialogue
+   * first. An upgrade that fails counts as a failed connect: the client gets the temporary failure, the server a
+   * passive-health failure, and no login is written.
+   */
+  #upgrade(target: RealServer, b: BackendTls, hostname: string): void {
+    const service = this.plane.service;
+    const plain = net.connect({ host: target.address.host, port: target.address.port, allowHalfOpen: true });
+    plain.setNoDelay(true);
+    plain.on('error', () => {}); // after the handshake its errors are the TLS socket's; before, startTlsOver's
+    this.#backend = plain;
+    // `host` as tls.connect has it on the implicit path: the name checked when no SNI name is sent
+    const options = { ...backendTlsOptions(b, target), host: target.address.host };
+    startTlsOver(plain, service.mode as MailMode, hostname, options, service.spec.connectTimeoutMs, (r) => {
+      if (plain !== this.#backend) { if (r.kind === 'secure') r.socket.destroy(); return; } // dropped meanwhile
+      if (r.kind === 'failed') {
+        service.serverFailed(target);
+        this.#dropBackend();
+        this.#feed({ type: 'backend-failed', reason: r.reason });
+        return;
+      }
+      this.#wire(r.socket, target, undefined);
+      this.#fromBackend(r.socket, Buffer.from(r.greeting));
+    });
+  }
+
+  /** Takes `backend` as the session's server connection; `ready` is the event that says it is up (undefined: it is). */
+  #wire(backend: net.Socket, target: RealServer, ready: 'connect' | 'secureConnect' | undefined): void {
+    const service = this.plane.service;
+    this.#backend = backend;
     let connected = false;
+    const up = () => { connected = true; backend.setTimeout(0); service.serverWorked(target); };
     const broken = (reason: string) => {
       if (backend !== this.#backend) return;
       if (!connected) service.serverFailed(target); // passive health: a failed connect counts
@@ -299,7 +389,8 @@ class MailConnection implements ServiceConnection {
       if (this.#piping) { this.close('server-error'); return; }
       this.#feed({ type: 'backend-failed', reason });
     };
-    backend.on(backendTls === undefined ? 'connect' : 'secureConnect', () => { connected = true; backend.setTimeout(0); service.serverWorked(target); });
+    if (ready === undefined) up();
+    else backend.on(ready, up);
     backend.on('timeout', () => broken('connect timeout'));
     backend.on('error', (err: NodeJS.ErrnoException) => {
       if (connected && this.#piping) service.serverFailed(target);

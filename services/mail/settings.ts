@@ -7,14 +7,20 @@ export interface MailSpec {
   readonly tlsMode: 'off' | 'starttls' | 'required' | 'implicit';
   /** A client must be logged in (its session piped) within this, or it gets the protocol's timeout words. */
   readonly loginTimeoutMs: number;
-  /** TLS to the mail servers from the first byte (their 993, 995, 465); undefined = plain TCP. */
+  /** TLS to the mail servers (from the first byte, or after the protocol's STARTTLS); undefined = plain TCP. */
   readonly backendTls: BackendTls | undefined;
   /** mode smtp: take AUTH (submission), take MAIL without AUTH (delivery), and the name in the greeting. */
   readonly smtp: { readonly auth: boolean; readonly delivery: boolean; readonly hostname: string };
 }
 
-/** How yoke checks a mail server's certificate. */
+/** How yoke speaks TLS to a mail server and checks its certificate. */
 export interface BackendTls {
+  /**
+   * implicit (absent): TLS from the first byte (the servers' 993, 995, 465). starttls: connect in clear (143, 110,
+   * 587, 25), read the greeting, upgrade with the protocol's STARTTLS/STLS, and only then log in; a server that does
+   * not upgrade is a failed connect, never a login in clear.
+   */
+  readonly mode?: 'implicit' | 'starttls' | undefined;
   readonly verify: boolean;
   /** PEM of the CA to trust instead of the system's. */
   readonly ca: string | undefined;
