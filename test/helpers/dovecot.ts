@@ -1,6 +1,9 @@
 // A real Dovecot for the mail farm tests: Debian's dovecot (dovecot-imapd, dovecot-pop3d) run in the foreground
 // (`dovecot -F`) from a temp dir with its own config only: IMAP and POP3 on loopback ports, no TLS, plaintext logins
 // allowed, a static passdb (every user, one password) and maildirs in the temp dir. Its log says who logged in.
+// With `tls` it has `ssl = required` instead: STARTTLS/STLS with that certificate, and no login before it. Dovecot
+// counts a connection whose two ends have one address as secured (so loopback to 127.0.0.1 could log in in clear),
+// so that one listens on 127.0.0.2, which clients reach from 127.0.0.1.
 // No dovecot means the test fails, never skips: scripts/apt-deps test installs it.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +13,8 @@ import { join } from 'node:path';
 import { freePorts } from './daemon.ts';
 
 export interface Dovecot {
+  /** The address it listens on: 127.0.0.1, or 127.0.0.2 with TLS. */
+  readonly host: string;
   readonly imapPort: number;
   readonly pop3Port: number;
   /** The log so far (logins are `imap-login: Info: Login: user=<…>` lines). */
@@ -22,9 +27,9 @@ function binary(): string {
   throw new Error('dovecot not found: install dovecot-imapd and dovecot-pop3d (scripts/apt-deps test)');
 }
 
-function canConnect(port: number): Promise<boolean> {
+function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
+    const s = net.connect({ host, port });
     s.once('connect', () => { s.destroy(); resolve(true); });
     s.once('error', () => resolve(false));
   });
@@ -39,8 +44,8 @@ function ids(user: string): { uid: number; gid: number } | undefined {
   }
 }
 
-/** Starts Dovecot; every user's password is `password`. */
-export async function startDovecot(password: string): Promise<Dovecot> {
+/** Starts Dovecot; every user's password is `password`; with `tls`, TLS (STARTTLS) is required before a login. */
+export async function startDovecot(password: string, tls?: { cert: string; key: string }): Promise<Dovecot> {
   const bin = binary();
   const dir = mkdtempSync(join(tmpdir(), 'yoke-dovecot-'));
   chmodSync(dir, 0o755);
@@ -54,16 +59,22 @@ export async function startDovecot(password: string): Promise<Dovecot> {
   const [imapPort, pop3Port] = (await freePorts(2)) as [number, number];
   const user = root ? '' : execFileSync('id', ['-un']).toString().trim();
   const logPath = join(dir, 'dovecot.log');
+  const host = tls === undefined ? '127.0.0.1' : '127.0.0.2';
+  if (tls !== undefined) {
+    writeFileSync(join(dir, 'cert.pem'), tls.cert);
+    writeFileSync(join(dir, 'key.pem'), tls.key, { mode: 0o600 });
+  }
   writeFileSync(join(dir, 'dovecot.conf'), [
     'protocols = imap pop3',
-    'listen = 127.0.0.1',
+    `listen = ${host}`,
     `base_dir = ${join(dir, 'run')}`,
     `state_dir = ${join(dir, 'state')}`,
     `log_path = ${logPath}`,
     `info_log_path = ${logPath}`,
     'auth_verbose = yes',
-    'ssl = no',
-    'disable_plaintext_auth = no',
+    ...(tls === undefined
+      ? ['ssl = no', 'disable_plaintext_auth = no']
+      : ['ssl = required', `ssl_cert = <${join(dir, 'cert.pem')}`, `ssl_key = <${join(dir, 'key.pem')}`, 'disable_plaintext_auth = yes']),
     'auth_mechanisms = plain login',
     'auth_failure_delay = 0',
     `mail_location = maildir:${mail}/%u`,
@@ -82,7 +93,7 @@ export async function startDovecot(password: string): Promise<Dovecot> {
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const log = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
   for (let i = 0; ; i++) {
-    if (await canConnect(imapPort) && await canConnect(pop3Port)) break;
+    if (await canConnect(host, imapPort) && await canConnect(host, pop3Port)) break;
     if (child.exitCode !== null || i > 100) {
       child.kill('SIGKILL');
       throw new Error(`dovecot did not start: ${stderr}\n${log()}`);
@@ -90,7 +101,7 @@ export async function startDovecot(password: string): Promise<Dovecot> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    imapPort, pop3Port, log,
+    host, imapPort, pop3Port, log,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
