@@ -1,6 +1,7 @@
 import { channel } from 'node:diagnostics_channel';
 import type { Template } from './persistence.ts';
 import type { RealServer } from './server.ts';
+import type { Tabled } from './connection-table.ts';
 import type { Expiring } from './timer-wheel.ts';
 
 /** Connection-table states as IPVS names them for a proxy: connecting and fin-wait count as inactive. */
@@ -12,7 +13,7 @@ export type CloseReason =
   | 'server-removed' | 'reset' | 'shutdown' | 'service-removed' | 'limit';
 
 /** One entry of a service's connection table: a proxied TCP connection or a UDP session. */
-export interface ServiceConnection extends Expiring {
+export interface ServiceConnection extends Expiring, Tabled {
   readonly clientIp: string;
   readonly clientPort: number;
   /** The hashing/locality key (L7 sets it; L4 leaves it undefined so schedulers use the client IP). */

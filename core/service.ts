@@ -2,6 +2,7 @@ import type { Endpoint } from './address.ts';
 import { formatEndpoint } from './address.ts';
 import type { Clock } from './clock.ts';
 import { isActive, refuse, type CloseReason, type ServiceConnection } from './connection.ts';
+import { ConnectionTable } from './connection-table.ts';
 import { YokeError } from './errors.ts';
 import type { PersistenceTable } from './persistence.ts';
 import { createScheduler } from './schedulers/registry.ts';
@@ -23,7 +24,7 @@ export class VirtualService {
   readonly listen: Endpoint;
   readonly mode: ServiceSpec['mode'];
   readonly stats = new Counters();
-  readonly connections = new Set<ServiceConnection>();
+  readonly connections = new ConnectionTable<ServiceConnection>();
   /** Client connections turned away, by reason (no server, limit). */
   readonly refused = { noServer: 0, limit: 0 };
   persistence: PersistenceTable | undefined;

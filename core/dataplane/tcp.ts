@@ -98,6 +98,7 @@ export class TcpConnection implements ServiceConnection {
   expiresAt = Infinity;
   #clientIp: string | undefined = undefined;
   gone = false;
+  tableIndex: number | undefined = undefined;
   /** Client bytes sent before the server accepted (L7 replay included); dropped once connected. */
   early: Buffer[] | undefined = undefined;
   clientEnded = false;

@@ -91,6 +91,7 @@ export class UdpSession implements ServiceConnection {
   state: ServiceConnection['state'] = 'udp';
   expiresAt = 0;
   gone = false;
+  tableIndex: number | undefined = undefined;
   upstream: dgram.Socket | undefined = undefined;
   /** Datagrams that arrived while the upstream socket was still connecting (Node refuses to send then). */
   pending: Buffer[] | undefined = [];

@@ -174,6 +174,7 @@ class MailConnection implements ServiceConnection {
   /** yoke said its last words and ended the client; the socket is destroyed after lingerMs at the latest. */
   #closing = false;
   gone = false;
+  tableIndex: number | undefined = undefined;
   readonly #clientIp: string;
   readonly #clientPort: number;
 

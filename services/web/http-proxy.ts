@@ -205,6 +205,7 @@ class HttpConnection implements ServiceConnection {
   state: ServiceConnection['state'] = 'established';
   expiresAt: number;
   gone = false;
+  tableIndex: number | undefined = undefined;
   /** The limits of the request being read: the service's when its head began (a reload applies to the next one). */
   #limits: HttpSettings;
   #parser: RequestHeadParser;
