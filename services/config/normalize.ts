@@ -114,9 +114,8 @@ function mail(s: RawService, secrets: ReadonlyMap<string, string>): MailSpec {
   return {
     tlsMode: s.tls_mode ?? (s.tls === undefined ? 'off' : 'starttls'), loginTimeoutMs: parseDuration(s.login_timeout ?? DEFAULTS.mail.login_timeout),
     backendTls: s.backend_tls && {
-      verify: s.backend_tls.verify ?? DEFAULTS.backend_tls.verify, ca: s.backend_tls.ca === undefined ? undefined : secrets.get(s.backend_tls.ca), serverName: s.backend_tls.server_name,
-      // only when written: absent is DEFAULTS.backend_tls.mode (implicit), and the settings of existing configs stay as they were
-      ...(s.backend_tls.mode === undefined ? {} : { mode: s.backend_tls.mode }),
+      mode: s.backend_tls.mode ?? DEFAULTS.backend_tls.mode, verify: s.backend_tls.verify ?? DEFAULTS.backend_tls.verify,
+      ca: s.backend_tls.ca === undefined ? undefined : secrets.get(s.backend_tls.ca), serverName: s.backend_tls.server_name,
     },
     smtp: { auth: smtp.auth, delivery: smtp.delivery, hostname: smtp.hostname },
   };

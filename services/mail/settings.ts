@@ -16,11 +16,11 @@ export interface MailSpec {
 /** How yoke speaks TLS to a mail server and checks its certificate. */
 export interface BackendTls {
   /**
-   * implicit (absent): TLS from the first byte (the servers' 993, 995, 465). starttls: connect in clear (143, 110,
+   * implicit: TLS from the first byte (the servers' 993, 995, 465). starttls: connect in clear (143, 110,
    * 587, 25), read the greeting, upgrade with the protocol's STARTTLS/STLS, and only then log in; a server that does
    * not upgrade is a failed connect, never a login in clear.
    */
-  readonly mode?: 'implicit' | 'starttls' | undefined;
+  readonly mode: 'implicit' | 'starttls';
   readonly verify: boolean;
   /** PEM of the CA to trust instead of the system's. */
   readonly ca: string | undefined;

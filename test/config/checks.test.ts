@@ -361,7 +361,7 @@ describe('features of later versions', () => {
     const ok = check(yaml('services:', ...svc('e', '127.0.0.1:84', ONE_SERVER, '    mode: smtp', '    login_timeout: 5s', '    backend_tls: { ca: env:CA }', '    smtp: { delivery: false }')), { CA: 'pem' });
     assert.deepEqual(printed(ok), []);
     assert.deepEqual(ok.config?.services[0]?.mail, {
-      tlsMode: 'off', loginTimeoutMs: 5000, backendTls: { verify: true, ca: 'pem', serverName: undefined }, smtp: { auth: true, delivery: false, hostname: 'yoke' },
+      tlsMode: 'off', loginTimeoutMs: 5000, backendTls: { mode: 'implicit', verify: true, ca: 'pem', serverName: undefined }, smtp: { auth: true, delivery: false, hostname: 'yoke' },
     });
   });
 

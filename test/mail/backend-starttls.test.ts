@@ -145,12 +145,12 @@ describe('backend_tls.mode in the config', () => {
     'services:', '  - name: imap', '    listen: 127.0.0.1:143', '    mode: imap', `    backend_tls: ${backendTls}`, '    servers: [{ address: 10.0.0.1:143 }]',
   ));
 
-  it('starttls is taken with the other keys; absent means implicit (the mode is left out of the settings)', () => {
+  it('starttls is taken with the other keys; absent means implicit', () => {
     const r = service('{ mode: starttls, verify: false, server_name: imap.test }');
     assert.deepEqual(printed(r), []);
     assert.deepEqual(r.config?.services[0]?.mail?.backendTls, { mode: 'starttls', verify: false, ca: undefined, serverName: 'imap.test' });
     assert.deepEqual(service('{ mode: implicit }').config?.services[0]?.mail?.backendTls?.mode, 'implicit');
-    assert.equal(service('{ verify: true }').config?.services[0]?.mail?.backendTls?.mode, undefined);
+    assert.equal(service('{ verify: true }').config?.services[0]?.mail?.backendTls?.mode, 'implicit');
   });
 
   it('another mode is refused at its line and column', () => {
