@@ -220,11 +220,38 @@ function checkMailKeys(tree: CheckedTree, at: Segment[], mode: string, hasTls: b
       faults.push({ path, aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(path)}: ${key} is for mode imap, pop3 and smtp` });
     }
   }
+  if (isMailMode(mode)) checkBackendPorts(tree, at, faults);
   const smtp = [...at, 'smtp'];
   if (tree.raw(smtp) !== undefined && mode !== 'smtp') {
     faults.push({ path: smtp, aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(smtp)}: smtp settings are for mode smtp` });
   } else if (tree.valid([...smtp, 'auth']) === false && tree.valid([...smtp, 'delivery']) === false) {
     faults.push({ path: smtp, aim: 'key', code: 'E_CONFIG_INVALID', message: `${label(smtp)}: with auth and delivery both false no client could send mail: turn one on` });
+  }
+}
+
+/** The mail ports that speak TLS from the first byte, and those that start in clear (STARTTLS where offered). */
+const IMPLICIT_TLS_PORTS = new Set([993, 995, 465]);
+const CLEAR_PORTS = new Set([143, 110, 25, 587]);
+
+/**
+ * A mail server on a well-known port that does not match how yoke will talk to it: the login would hang on a TLS
+ * port reached in clear (or with STARTTLS), or fail on a clear port reached with implicit TLS. Warnings: ports are
+ * only a convention.
+ */
+function checkBackendPorts(tree: CheckedTree, at: Segment[], faults: Fault[]): void {
+  const tls = tree.raw([...at, 'backend_tls']) !== undefined;
+  const written = [...at, 'backend_tls', 'mode'];
+  if (tree.raw(written) !== undefined && tree.valid(written) === undefined) return; // a refused mode: its own error says it
+  const mode = tree.valid(written) ?? DEFAULTS.backend_tls.mode;
+  const servers = tree.raw([...at, 'servers']);
+  for (const [j, server] of (Array.isArray(servers) ? servers : []).entries()) {
+    const address = typeof server === 'object' && server !== null ? (server as Record<string, unknown>)['address'] : undefined;
+    const port = typeof address === 'string' ? Number(address.slice(address.lastIndexOf(':') + 1)) : NaN;
+    const path = [...at, 'servers', j, 'address'];
+    let advice: string | undefined;
+    if (IMPLICIT_TLS_PORTS.has(port) && (!tls || mode === 'starttls')) advice = `port ${port} speaks TLS from the first byte: set backend_tls (mode implicit)`;
+    else if (CLEAR_PORTS.has(port) && tls && mode === 'implicit') advice = `port ${port} starts in clear: backend_tls.mode starttls upgrades it (implicit TLS would fail the handshake)`;
+    if (advice !== undefined) faults.push({ path, aim: 'value', code: 'E_CONFIG_INVALID', severity: 'warning', message: `${label(path)}: ${advice}` });
   }
 }
 

@@ -365,6 +365,20 @@ describe('features of later versions', () => {
     });
   });
 
+  it('a mail server on a well-known port that does not match backend_tls is a warning at its address', () => {
+    const r = check(yaml('services:',
+      ...svc('a', '127.0.0.1:143', '    mode: imap', '    servers: [{ address: 10.0.0.1:993 }, { address: 10.0.0.2:143 }]'),
+      ...svc('b', '127.0.0.1:110', '    mode: pop3', '    backend_tls: { mode: starttls }', '    servers: [{ address: 10.0.0.1:995 }, { address: 10.0.0.2:110 }]'),
+      ...svc('c', '127.0.0.1:587', '    mode: smtp', '    backend_tls: { verify: false }', '    servers: [{ address: 10.0.0.1:587 }, { address: 10.0.0.2:465 }]'),
+    ));
+    assert.deepEqual(printed(r), [
+      't.yaml:5:26: warning: services[0].servers[0].address: port 993 speaks TLS from the first byte: set backend_tls (mode implicit)',
+      't.yaml:10:26: warning: services[1].servers[0].address: port 995 speaks TLS from the first byte: set backend_tls (mode implicit)',
+      't.yaml:15:26: warning: services[2].servers[0].address: port 587 starts in clear: backend_tls.mode starttls upgrades it (implicit TLS would fail the handshake)',
+    ]);
+    assert.ok(r.config, 'warnings only: the config loads');
+  });
+
   it('a server may have its own check and hooks; quorum and notify are per service', () => {
     const r = check(yaml('services:',
       ...svc('a', '127.0.0.1:80', '    servers:', '      - address: 127.0.0.1:9001', '        health: { type: tcp, port: 9999 }', '        notify: { down: "logger down" }', '      - address: 127.0.0.1:9002',
