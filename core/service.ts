@@ -247,7 +247,7 @@ export class VirtualService {
 
   /** Ends every connection (service removal with reset, or the shutdown deadline). */
   closeAll(reason: CloseReason): void {
-    for (const c of [...this.connections]) c.close(reason);
+    for (const c of this.connections) c.close(reason); // the table walks a copy: closing entries leave it meanwhile
   }
 
   #pick(conn: ServiceConnection): RealServer | undefined {

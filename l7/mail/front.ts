@@ -3,7 +3,7 @@
  * rules every protocol keeps the same (nothing after close or piping; bytes during a TLS handshake are never
  * commands). Each protocol supplies its own reading, routing and replay through FrontProtocol.
  */
-import { concat, type LookupAnswer, type MailAction, type MailEvent, type Step } from './types.ts';
+import { concat, EMPTY, type Credentials, type LookupAnswer, type MailAction, type MailEvent, type Step } from './types.ts';
 
 /** `data`: SMTP message content streamed to the backend (the protocol's `stream` reads it, never held whole). */
 export type Phase = 'command' | 'sasl' | 'starting-tls' | 'lookup' | 'backend' | 'data' | 'piping' | 'closed';
@@ -21,6 +21,32 @@ export interface FrontState {
 }
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The login a dialogue holds until the backend has it: what every protocol forgets when the login ends. */
+export interface LoginState extends FrontState {
+  readonly credentials: Credentials | undefined;
+  readonly replay: readonly Uint8Array[];
+}
+
+/** The login ends here (answered with a temporary failure): back to commands, the backend (when open) dropped. */
+export function backToCommands<S extends LoginState>(s: Mutable<S>, out: MailAction[], backendOpen: boolean): void {
+  if (backendOpen) out.push({ type: 'close-backend' });
+  s.phase = 'command';
+  s.credentials = undefined;
+  s.replay = [];
+  s.backendBuf = EMPTY;
+}
+
+/** Ends the dialogue: the backend (when open) and the client are closed, and no credentials outlive it. */
+export function closeDialogue<S extends LoginState>(s: Mutable<S>, out: MailAction[], reason: string, backendOpen: boolean): Step<S> {
+  if (backendOpen) out.push({ type: 'close-backend' });
+  s.phase = 'closed';
+  s.credentials = undefined;
+  s.replay = [];
+  s.buf = EMPTY;
+  out.push({ type: 'close', reason });
+  return { state: s, actions: out };
+}
 
 /** One protocol's part of the dispatch; each hook may push actions and change the (copied) state. */
 export interface FrontProtocol<S extends FrontState> {

@@ -8,7 +8,7 @@
  * and nowhere else (not in `lookup`, not in a `close` reason); a failed or abandoned login drops it.
  */
 import { Args, writeAstring } from './imap-args.ts';
-import { frontStep, type FrontProtocol, type Mutable, type Phase } from './front.ts';
+import { backToCommands, closeDialogue, frontStep, type FrontProtocol, type Mutable, type Phase } from './front.ts';
 import { readLine, readLiteral, type Frame, type LineOptions } from './lines.ts';
 import { checkCredentials, encodeBase64, encodePlain, saslContinue, saslStart, type SaslPending, type SaslStep } from './sasl.ts';
 import {
@@ -116,13 +116,7 @@ function tagged(tag: Uint8Array, text: string): MailAction {
 }
 
 function closeWith(s: Mutable<ImapState>, out: MailAction[], reason: string): Step<ImapState> {
-  if (s.phase === 'backend') out.push({ type: 'close-backend' });
-  s.phase = 'closed';
-  s.credentials = undefined;
-  s.replay = [];
-  s.buf = EMPTY;
-  out.push({ type: 'close', reason });
-  return { state: s, actions: out };
+  return closeDialogue(s, out, reason, s.phase === 'backend');
 }
 
 /** Reads client frames while the dialogue is taking commands or SASL answers. */
@@ -306,11 +300,7 @@ function lookupResult(s: Mutable<ImapState>, out: MailAction[], answer: LookupAn
 
 /** Gives the client `NO [UNAVAILABLE]` and goes back to taking commands (RFC 5530). */
 function tempFailure(s: Mutable<ImapState>, out: MailAction[], connected: boolean): void {
-  if (connected) out.push({ type: 'close-backend' });
-  s.phase = 'command';
-  s.credentials = undefined;
-  s.replay = [];
-  s.backendBuf = EMPTY;
+  backToCommands(s, out, connected);
   out.push(tagged(s.tag, 'NO [UNAVAILABLE] Temporary failure, try again later'));
   counted(s, out);
   pump(s, out);

@@ -4,7 +4,7 @@
  * user lives, replays USER/PASS or AUTH PLAIN at that backend, relays the backend's answer, then hands over to
  * piping. The password is kept as in imap.ts: from PASS/AUTH until the replay is written, nowhere else.
  */
-import { frontStep, type FrontProtocol, type Mutable, type Phase } from './front.ts';
+import { backToCommands, closeDialogue, frontStep, type FrontProtocol, type Mutable, type Phase } from './front.ts';
 import { readLine, type LineOptions } from './lines.ts';
 import { checkCredentials, encodePlain, saslContinue, saslStart, type SaslPending, type SaslStep } from './sasl.ts';
 import {
@@ -93,14 +93,8 @@ export function pop3Step(state: Pop3State, event: MailEvent): Step<Pop3State> {
 }
 
 function closeWith(s: Mutable<Pop3State>, out: MailAction[], reason: string): Step<Pop3State> {
-  if (s.phase === 'backend') out.push({ type: 'close-backend' });
-  s.phase = 'closed';
-  s.credentials = undefined;
   s.user = undefined;
-  s.replay = [];
-  s.buf = EMPTY;
-  out.push({ type: 'close', reason });
-  return { state: s, actions: out };
+  return closeDialogue(s, out, reason, s.phase === 'backend');
 }
 
 function pump(s: Mutable<Pop3State>, out: MailAction[]): void {
@@ -227,11 +221,7 @@ function lookupResult(s: Mutable<Pop3State>, out: MailAction[], a: LookupAnswer)
 }
 
 function tempFailure(s: Mutable<Pop3State>, out: MailAction[], connected: boolean): void {
-  if (connected) out.push({ type: 'close-backend' });
-  s.phase = 'command';
-  s.credentials = undefined;
-  s.replay = [];
-  s.backendBuf = EMPTY;
+  backToCommands(s, out, connected);
   answer(s, out, '-ERR [SYS/TEMP] Temporary failure, try again later');
   if (connected) pump(s, out);
 }

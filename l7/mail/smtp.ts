@@ -12,7 +12,7 @@
  *   reused when the next one's first recipient routes to the same server; otherwise it gets QUIT.
  * The password is kept as in imap.ts.
  */
-import { frontStep, type FrontProtocol, type Mutable, type Phase } from './front.ts';
+import { closeDialogue, frontStep, type FrontProtocol, type Mutable, type Phase } from './front.ts';
 import { readLine, type LineOptions } from './lines.ts';
 import { encodeBase64, encodePlain, saslContinue, saslStart, checkCredentials, type SaslPending, type SaslStep } from './sasl.ts';
 import { parsePath, readReply } from './smtp-codec.ts';
@@ -170,14 +170,9 @@ function backendFailed(s: Mutable<SmtpState>, out: MailAction[]): void {
 }
 
 function closeWith(s: Mutable<SmtpState>, out: MailAction[], reason: string): Step<SmtpState> {
-  if (s.open) out.push({ type: 'close-backend' });
+  const open = s.open;
   s.open = false;
-  s.phase = 'closed';
-  s.credentials = undefined;
-  s.replay = [];
-  s.buf = EMPTY;
-  out.push({ type: 'close', reason });
-  return { state: s, actions: out };
+  return closeDialogue(s, out, reason, open);
 }
 
 function pump(s: Mutable<SmtpState>, out: MailAction[]): void {

@@ -244,10 +244,11 @@ function checkBackendPorts(tree: CheckedTree, at: Segment[], faults: Fault[]): v
   if (tree.raw(written) !== undefined && tree.valid(written) === undefined) return; // a refused mode: its own error says it
   const mode = tree.valid(written) ?? DEFAULTS.backend_tls.mode;
   const servers = tree.raw([...at, 'servers']);
-  for (const [j, server] of (Array.isArray(servers) ? servers : []).entries()) {
-    const address = typeof server === 'object' && server !== null ? (server as Record<string, unknown>)['address'] : undefined;
-    const port = typeof address === 'string' ? Number(address.slice(address.lastIndexOf(':') + 1)) : NaN;
+  for (let j = 0; j < (Array.isArray(servers) ? servers.length : 0); j++) {
     const path = [...at, 'servers', j, 'address'];
+    const address = tree.valid(path);
+    if (typeof address !== 'string') continue; // a malformed address has its own error
+    const { port } = parseEndpoint(address);
     let advice: string | undefined;
     if (IMPLICIT_TLS_PORTS.has(port) && (!tls || mode === 'starttls')) advice = `port ${port} speaks TLS from the first byte: set backend_tls (mode implicit)`;
     else if (CLEAR_PORTS.has(port) && tls && mode === 'implicit') advice = `port ${port} starts in clear: backend_tls.mode starttls upgrades it (implicit TLS would fail the handshake)`;

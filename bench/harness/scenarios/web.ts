@@ -6,7 +6,7 @@ import { makePki } from '../../../test/helpers/pki.ts';
 import * as configs from '../configs.ts';
 import { freePort, startHaproxy, startNginx, startNode, startYoke, waitTcp, type Ctx } from '../ctx.ts';
 import { cpuTicks, runPinned, stop, type Proc } from '../proc.ts';
-import { fmt, loadColumns, medians, ratio, table, type Row, type Section } from '../report.ts';
+import { fmt, loadColumns, median, medians, ratio, table, type Row, type Section } from '../report.ts';
 import { alternate, cpuSeconds, type Candidate } from './common.ts';
 import { wrkMeasure } from './http.ts';
 
@@ -16,35 +16,46 @@ export const PACE_MS = 20;
 /** yoke's HTTP access log off (the other proxies keep none in this bench). */
 export const NO_ACCESS_LOG = { YOKE_LOG_LEVEL: 'warn' };
 
-/** http: req/s, latency and CPU per request through each HTTP proxy; three tables (keep-alive, new connections, paced). */
-export async function webHttpScenario(ctx: Ctx): Promise<Section> {
-  const [bp, hp, yp, lp, np, pp] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+/** The HTTP candidates, each started and listening: direct, HAProxy, yoke; with `all`, also yoke with its access log, nginx and http-proxy. */
+async function startHttpCandidates(ctx: Ctx, all: boolean): Promise<{ backend: Proc; procs: Proc[]; cands: Candidate[] }> {
+  const bp = await freePort();
   const backend = startNginx(ctx, 'nginx-backend', configs.nginxBackend(ctx.dir, bp, '/dev/null'), ctx.loadCore);
   const procs: Proc[] = [backend];
+  const { warmNode, warmC, warmDirect } = ctx.plan;
+  const cands: Candidate[] = [{ name: 'direct', port: bp, proc: undefined, warm: warmDirect }];
+  const add = async (name: string, warm: number, start: (port: number) => Proc): Promise<void> => {
+    const port = await freePort();
+    const proc = start(port);
+    procs.push(proc);
+    cands.push({ name, port, proc, warm });
+  };
   try {
     await waitTcp(bp, backend);
-    const ha = startHaproxy(ctx, 'haproxy-http', configs.haproxy(ctx.dir, 'haproxy-http', hp, bp, 'http'));
+    await add('haproxy', warmC, (port) => startHaproxy(ctx, 'haproxy-http', configs.haproxy(ctx.dir, 'haproxy-http', port, bp, 'http')));
     // HAProxy and nginx keep no access log here; yoke's (one line per request at info) is off with YOKE_LOG_LEVEL=warn.
     // The second yoke keeps it, as yoke runs by default.
-    const yk = startYoke(ctx, 'yoke-http', configs.yoke(ctx.dir, 'yoke-http', 'http', yp, bp), undefined, false, NO_ACCESS_LOG);
-    const ykLog = startYoke(ctx, 'yoke-http-log', configs.yoke(ctx.dir, 'yoke-http-log', 'http', lp, bp));
-    const ng = startNginx(ctx, 'nginx-proxy', configs.nginxProxy(ctx.dir, 'nginx-proxy', np, bp), ctx.proxyCore);
-    const hx = startNode(ctx, 'npm-http-proxy', 'npm-http-proxy.ts', [pp, bp], ctx.proxyCore);
-    procs.push(ha, yk, ykLog, ng, hx);
-    await Promise.all([waitTcp(hp, ha), waitTcp(yp, yk), waitTcp(lp, ykLog), waitTcp(np, ng), waitTcp(pp, hx)]);
-    const { warmNode, warmC, warmDirect } = ctx.plan;
-    const cands: Candidate[] = [
-      { name: 'direct', port: bp, proc: undefined, warm: warmDirect },
-      { name: 'haproxy', port: hp, proc: ha, warm: warmC },
-      { name: 'yoke', port: yp, proc: yk, warm: warmNode },
-      { name: 'yoke+accesslog', port: lp, proc: ykLog, warm: warmNode },
-      { name: 'nginx', port: np, proc: ng, warm: warmC },
-      { name: 'http-proxy', port: pp, proc: hx, warm: warmNode },
-    ];
+    await add('yoke', warmNode, (port) => startYoke(ctx, 'yoke-http', configs.yoke(ctx.dir, 'yoke-http', 'http', port, bp), undefined, false, NO_ACCESS_LOG));
+    if (all) {
+      await add('yoke+accesslog', warmNode, (port) => startYoke(ctx, 'yoke-http-log', configs.yoke(ctx.dir, 'yoke-http-log', 'http', port, bp)));
+      await add('nginx', warmC, (port) => startNginx(ctx, 'nginx-proxy', configs.nginxProxy(ctx.dir, 'nginx-proxy', port, bp), ctx.proxyCore));
+      await add('http-proxy', warmNode, (port) => startNode(ctx, 'npm-http-proxy', 'npm-http-proxy.ts', [port, bp], ctx.proxyCore));
+    }
+    await Promise.all(cands.filter((c) => c.proc !== undefined).map((c) => waitTcp(c.port, c.proc as Proc)));
+    return { backend, procs, cands };
+  } catch (e) {
+    await Promise.all(procs.map((p) => stop(p)));
+    throw e;
+  }
+}
+
+/** http: req/s, latency and CPU per request through each HTTP proxy; three tables (keep-alive, new connections, paced). */
+export async function webHttpScenario(ctx: Ctx): Promise<Section> {
+  const { backend, procs, cands } = await startHttpCandidates(ctx, true);
+  try {
     const keep = await alternate(ctx, 'http keepalive', cands, wrkMeasure(ctx, backend, false));
     const short = await alternate(ctx, 'http short', cands, wrkMeasure(ctx, backend, true));
     // Already warm from the two loads above: a short settle only.
-    const paced = await alternate(ctx, 'http paced', cands.map((c) => ({ ...c, warm: warmDirect })), wrkMeasure(ctx, backend, false, PACE_MS));
+    const paced = await alternate(ctx, 'http paced', cands.map((c) => ({ ...c, warm: ctx.plan.warmDirect })), wrkMeasure(ctx, backend, false, PACE_MS));
     const markdown = [
       '### Web farm (issue 4): HTTP reverse proxies',
       '',
@@ -67,34 +78,20 @@ export async function webHttpScenario(ctx: Ctx): Promise<Section> {
  * median of each round's ratio (HAProxy and yoke measured back to back).
  */
 export async function webHttpPacedScenario(ctx: Ctx): Promise<Section> {
-  const [bp, hp, yp] = [await freePort(), await freePort(), await freePort()];
-  const backend = startNginx(ctx, 'nginx-backend', configs.nginxBackend(ctx.dir, bp, '/dev/null'), ctx.loadCore);
-  const procs: Proc[] = [backend];
+  const { backend, procs, cands } = await startHttpCandidates(ctx, false);
   try {
-    await waitTcp(bp, backend);
-    const ha = startHaproxy(ctx, 'haproxy-http', configs.haproxy(ctx.dir, 'haproxy-http', hp, bp, 'http'));
-    const yk = startYoke(ctx, 'yoke-http', configs.yoke(ctx.dir, 'yoke-http', 'http', yp, bp), undefined, false, NO_ACCESS_LOG);
-    procs.push(ha, yk);
-    await Promise.all([waitTcp(hp, ha), waitTcp(yp, yk)]);
     const { warmNode, warmC, warmDirect } = ctx.plan;
-    const cands: Candidate[] = [
-      { name: 'direct', port: bp, proc: undefined, warm: warmDirect },
-      { name: 'haproxy', port: hp, proc: ha, warm: warmC },
-      { name: 'yoke', port: yp, proc: yk, warm: warmNode },
-    ];
     // Warm at full rate (as in `http`, where the paced load comes after two full loads), then a short paced settle.
     for (const c of cands) { ctx.log(`http paced: warming ${c.name} at full rate for ${c.warm} s`); await wrkMeasure(ctx, backend, false)(c, c.warm); }
     const paced = await alternate(ctx, 'http paced', cands.map((c) => ({ ...c, warm: warmDirect })), wrkMeasure(ctx, backend, false, PACE_MS));
     const byRound = (paced['yoke'] ?? []).map((y, i) => (y.p99_ms ?? NaN) / (paced['haproxy']?.[i]?.p99_ms ?? NaN));
-    const sorted = [...byRound].sort((a, b) => a - b);
-    const median = sorted.length === 0 ? NaN : sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
     const markdown = [
       '### Web farm (issue 4): latency at one offered load, alone',
       '',
       `wrk -t1 -c${ctx.plan.wrkConns}, each connection waiting ${PACE_MS} ms after an answer; ${ctx.plan.rounds} rounds × ${ctx.plan.seconds} s per candidate, medians. Each candidate was first warmed at full rate (${warmNode} s for yoke, ${warmC} s for HAProxy). yoke \`mode: http\` with its access log off, HAProxy \`mode http\` as in \`http\`.`,
       '',
       httpTable(`Paced keep-alive (at most ${Math.round(ctx.plan.wrkConns * 1000 / PACE_MS).toLocaleString('en-US')} req/s offered)`, paced),
-      `- yoke ÷ HAProxy, p99 round by round: ${byRound.map((r) => `${r.toFixed(2)}×`).join(' / ')}; **median of the rounds' ratios ${median.toFixed(2)}×** (target ≤ 2×)`,
+      `- yoke ÷ HAProxy, p99 round by round: ${byRound.map((r) => `${r.toFixed(2)}×`).join(' / ')}; **median of the rounds' ratios ${median(byRound).toFixed(2)}×** (target ≤ 2×)`,
     ].join('\n');
     return { id: 'httppaced', markdown, raw: { paced } };
   } finally {
